@@ -1,0 +1,1 @@
+"""AWS plumbing shared by faults and probes: injected clients, target selection, lock tags."""

@@ -1,0 +1,7 @@
+"""Built-in faults. Importing this package registers them (see :mod:`chaosrun.plugins`).
+
+Layout: one file per fault (``lambda_throttle.py``), and one thin provider module per service
+(``awslambda.py``) holding the Chaos Toolkit functions experiments call.
+"""
+
+from chaosrun.faults import awslambda  # noqa: F401

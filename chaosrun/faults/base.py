@@ -1,0 +1,205 @@
+"""The fault contract.
+
+A fault is a class with a pydantic parameter model, declared IAM permissions and a small
+state model describing *only the part of a resource it touches*. It implements four methods:
+
+- ``discover()``: the candidate targets named by the parameters (names, ARNs or tags, regions);
+- ``read(target)``: the current state of the touched part;
+- ``plan(target, before)``: the impaired state to set (pure, no AWS calls: dry-run uses it);
+- ``write(target, state, current)``: make the resource match ``state``.
+
+From these the base class derives the contract the engine uses: ``snapshot()``, ``inject()``
+and ``restore(snapshot)``. Restore compares the current state with what was applied: if it still
+matches, the snapshot is written back; if it already equals the snapshot, nothing is done; if it
+is anything else somebody changed it meanwhile, and restore reports drift instead of clobbering.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from chaosrun.aws.clients import AwsClients
+
+
+class Target(BaseModel):
+    """One AWS resource a fault acts on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    arn: str
+    name: str
+    region: str
+    kind: str = Field(description="resource type, e.g. lambda:function or iam:role")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name} ({self.region})"
+
+
+class Params(BaseModel):
+    """Base of every fault and probe parameter model: misspelled keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TargetedParams(Params):
+    """Target selection shared by every fault that acts on tagged, named resources.
+
+    Exactly one of ``names``, ``arns`` or ``tags`` selects the candidates; ``count`` or
+    ``percent`` then picks a random subset whose ``seed`` is recorded in the journal so a run can
+    be repeated on the same targets.
+    """
+
+    names: list[str] | None = Field(None, description="resource names")
+    arns: list[str] | None = Field(None, description="resource ARNs")
+    tags: dict[str, str] | None = Field(None, description="select resources carrying all tags")
+    regions: list[str] | None = Field(
+        None, description="regions to search (default: the configured region)"
+    )
+    count: int | None = Field(None, ge=1, description="pick this many targets at random")
+    percent: float | None = Field(
+        None, gt=0, le=100, description="pick this share of targets at random"
+    )
+    seed: int | None = Field(None, description="random seed for count/percent (recorded)")
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> TargetedParams:
+        given = [k for k in ("names", "arns", "tags") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of names, arns or tags to select targets")
+        if self.count is not None and self.percent is not None:
+            raise ValueError("give count or percent, not both")
+        return self
+
+
+def select_targets(
+    candidates: list[Target], count: int | None, percent: float | None, seed: int | None
+) -> tuple[list[Target], int | None]:
+    """Apply count/percent selection; returns the chosen targets and the seed actually used."""
+    ordered = sorted(set(candidates), key=lambda t: (t.region, t.arn))
+    if count is None and percent is None:
+        return ordered, seed
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**31)
+    k = count if count is not None else max(1, round(len(ordered) * (percent or 0) / 100))
+    k = min(k, len(ordered))
+    return sorted(random.Random(seed).sample(ordered, k), key=lambda t: t.arn), seed
+
+
+class RestoreStatus(str, enum.Enum):
+    RESTORED = "restored"  # the snapshot was written back
+    ALREADY = "already"  # the resource already matched the snapshot: nothing to do
+    DRIFT = "drift"  # changed by someone else since injection: left alone, reported
+    FAILED = "failed"  # the restore call failed
+    GONE = "gone"  # the resource no longer exists
+
+
+class RestoreResult(BaseModel):
+    status: RestoreStatus
+    detail: str = ""
+    current: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (RestoreStatus.RESTORED, RestoreStatus.ALREADY)
+
+
+class ResourceGone(Exception):
+    """Raised by ``read`` when the target no longer exists."""
+
+
+P = TypeVar("P", bound=Params)
+S = TypeVar("S", bound=BaseModel)
+
+
+class Fault(ABC, Generic[P, S]):
+    """Base class of every fault. Subclasses set the class variables and the four methods."""
+
+    #: registry name == Chaos Toolkit python provider ``module.func``
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    params_model: ClassVar[type[Params]]
+    state_model: ClassVar[type[BaseModel]]
+    #: IAM actions the runner's identity needs to inject, restore and lock
+    permissions: ClassVar[tuple[str, ...]]
+    #: e.g. "lambda:function"
+    resource_kind: ClassVar[str]
+
+    def __init__(self, params: P, clients: AwsClients) -> None:
+        self.params = params
+        self.clients = clients
+
+    # -- what a fault implements -------------------------------------------------------------
+    @abstractmethod
+    def discover(self) -> list[Target]:
+        """Candidate targets named by the parameters (before count/percent selection)."""
+
+    @abstractmethod
+    def read(self, target: Target) -> S:
+        """Current state of the part of ``target`` this fault touches."""
+
+    @abstractmethod
+    def plan(self, target: Target, before: S) -> S:
+        """The impaired state to apply, computed without AWS calls."""
+
+    @abstractmethod
+    def write(self, target: Target, state: S, current: S) -> None:
+        """Make the touched part of ``target`` equal ``state`` (``current`` is its state now)."""
+
+    # -- the contract, derived ---------------------------------------------------------------
+    def regions(self) -> list[str]:
+        regions = getattr(self.params, "regions", None)
+        return list(regions) if regions else [self.clients.default_region]
+
+    def snapshot(self, target: Target) -> S:
+        return self.read(target)
+
+    def inject(self, target: Target, snapshot: S) -> S:
+        applied = self.plan(target, snapshot)
+        if applied != snapshot:
+            self.write(target, applied, snapshot)
+        return applied
+
+    def restore(self, target: Target, snapshot: S, applied: S) -> RestoreResult:
+        try:
+            now = self.read(target)
+        except ResourceGone as gone:
+            return RestoreResult(status=RestoreStatus.GONE, detail=str(gone) or "deleted")
+        if self.same(now, snapshot):
+            return RestoreResult(status=RestoreStatus.ALREADY)
+        if not self.same(now, applied):
+            return RestoreResult(
+                status=RestoreStatus.DRIFT,
+                detail=(
+                    "changed by someone else since injection; left as is. Compare the snapshot "
+                    "with the current value and restore by hand if needed."
+                ),
+                current=now.model_dump(mode="json"),
+            )
+        self.write(target, snapshot, now)
+        after = self.read(target)
+        if not self.same(after, snapshot):
+            return RestoreResult(
+                status=RestoreStatus.FAILED,
+                detail="wrote the snapshot back but the resource does not match it",
+                current=after.model_dump(mode="json"),
+            )
+        return RestoreResult(status=RestoreStatus.RESTORED)
+
+    def same(self, a: S, b: S) -> bool:
+        """State equality used for drift detection; override for order-insensitive fields."""
+        return a.model_dump(mode="json") == b.model_dump(mode="json")
+
+    def load_state(self, data: dict[str, Any]) -> S:
+        return self.state_model.model_validate(data)  # type: ignore[return-value]
+
+    def describe_change(self, target: Target, before: S, after: S) -> str:
+        """One line for dry-run output and the report."""
+        return f"{target}: {before.model_dump(mode='json')} -> {after.model_dump(mode='json')}"
+
+
+FaultClass = type[Fault[Any, Any]]

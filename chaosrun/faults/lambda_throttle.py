@@ -1,0 +1,88 @@
+"""Lambda throttling through reserved concurrency.
+
+Reserved concurrency 0 rejects every invocation with ``TooManyRequestsException`` (HTTP 429);
+N caps concurrent executions at N. The snapshot keeps the exact prior setting, including "none",
+so restore deletes the setting when there was none and puts back 50 when it was 50.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from chaosrun.aws.discovery import targets_from
+from chaosrun.faults.base import Fault, ResourceGone, Target, TargetedParams
+from chaosrun.plugins import FAULTS
+
+
+class ThrottleParams(TargetedParams):
+    reserved_concurrency: int = Field(
+        0, ge=0, description="0 throttles every invocation; N caps concurrent executions at N"
+    )
+
+
+class ReservedConcurrency(BaseModel):
+    reserved_concurrency: int | None = Field(description="None means no reserved concurrency")
+
+
+@FAULTS.register("chaosrun.faults.awslambda.throttle")
+class Throttle(Fault[ThrottleParams, ReservedConcurrency]):
+    name = "chaosrun.faults.awslambda.throttle"
+    summary = "Throttle Lambda functions by setting their reserved concurrency (0 = all calls)."
+    params_model = ThrottleParams
+    state_model = ReservedConcurrency
+    resource_kind = "lambda:function"
+    permissions = (
+        "lambda:GetFunctionConcurrency",
+        "lambda:PutFunctionConcurrency",
+        "lambda:DeleteFunctionConcurrency",
+        "lambda:ListTags",
+        "lambda:TagResource",
+        "lambda:UntagResource",
+        "tag:GetResources",
+    )
+
+    def _client(self, target: Target) -> Any:
+        return self.clients.client("lambda", target.region)
+
+    def discover(self) -> list[Target]:
+        p = self.params
+
+        def arn_for_name(name: str, region: str) -> str:
+            if name.startswith("arn:"):
+                return name
+            fn = self.clients.client("lambda", region).get_function(FunctionName=name)
+            return str(fn["Configuration"]["FunctionArn"])
+
+        return targets_from(
+            self.clients,
+            kind=self.resource_kind,
+            regions=self.regions(),
+            names=p.names,
+            arns=p.arns,
+            tags=p.tags,
+            arn_for_name=arn_for_name,
+        )
+
+    def read(self, target: Target) -> ReservedConcurrency:
+        client = self._client(target)
+        try:
+            resp = client.get_function_concurrency(FunctionName=target.arn)
+        except client.exceptions.ResourceNotFoundException as exc:
+            raise ResourceGone(str(exc)) from exc
+        return ReservedConcurrency(reserved_concurrency=resp.get("ReservedConcurrentExecutions"))
+
+    def plan(self, target: Target, before: ReservedConcurrency) -> ReservedConcurrency:
+        return ReservedConcurrency(reserved_concurrency=self.params.reserved_concurrency)
+
+    def write(
+        self, target: Target, state: ReservedConcurrency, current: ReservedConcurrency
+    ) -> None:
+        client = self._client(target)
+        if state.reserved_concurrency is None:
+            client.delete_function_concurrency(FunctionName=target.arn)
+        else:
+            client.put_function_concurrency(
+                FunctionName=target.arn, ReservedConcurrentExecutions=state.reserved_concurrency
+            )

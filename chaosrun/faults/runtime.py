@@ -1,0 +1,281 @@
+"""Applying and restoring faults: the part of the engine that touches the ledger.
+
+``apply_fault`` validates parameters, resolves and selects targets, refuses targets held by an
+unfinished run, then for every target (in parallel, bounded): lock tag -> snapshot -> ledger
+intent (fsynced) -> change -> ledger applied. ``restore_run`` walks a run's unsettled ledger
+entries in reverse order and restores each, reporting drift rather than clobbering.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any
+
+from pydantic import ValidationError
+
+from chaosrun.aws.clients import AwsClients, AwsSettings
+from chaosrun.aws.locks import TagLocks, lock_run_id
+from chaosrun.errors import FaultConflict, InvalidParameters, NoTargets, SafetyViolation
+from chaosrun.faults.base import Fault, Params, RestoreResult, RestoreStatus, select_targets
+from chaosrun.journal.model import FaultRecord, TargetRecord
+from chaosrun.ledger import Ledger, LedgerEntry, now
+from chaosrun.plugins import FAULTS
+
+log = logging.getLogger(__name__)
+
+
+def new_run_id() -> str:
+    return now().strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
+
+
+@dataclass
+class FaultContext:
+    """Everything a fault needs from the run: injected clients, the ledger, safety settings."""
+
+    run_id: str
+    clients: AwsClients
+    ledger: Ledger
+    dry_run: bool = False
+    max_targets: int | None = None
+    concurrency: int = 16
+    cancel: threading.Event = field(default_factory=threading.Event)
+    records: list[FaultRecord] = field(default_factory=list)
+    on_change: Callable[[FaultRecord], None] | None = None
+    _begun: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def begin(self, experiment: str = "") -> None:
+        with self._lock:
+            if not self._begun and not self.dry_run:
+                self.ledger.begin(self.run_id, experiment, self.clients.settings.to_record())
+                self._begun = True
+
+
+def parse_params(fault_cls: type[Fault[Any, Any]], arguments: dict[str, Any]) -> Params:
+    try:
+        return fault_cls.params_model.model_validate(arguments)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(arguments)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise InvalidParameters(f"{fault_cls.name}: {problems}") from None
+
+
+def apply_fault(
+    ctx: FaultContext, fault_name: str, arguments: dict[str, Any], activity: str = ""
+) -> FaultRecord:
+    fault_cls = FAULTS.get(fault_name)
+    params = parse_params(fault_cls, arguments)
+    fault = fault_cls(params, ctx.clients)
+    candidates = fault.discover()
+    targets, seed = select_targets(
+        candidates,
+        getattr(params, "count", None),
+        getattr(params, "percent", None),
+        getattr(params, "seed", None),
+    )
+    if not targets:
+        raise NoTargets(f"{fault_name}: no target matched {params.model_dump(exclude_none=True)}")
+    if ctx.max_targets is not None and len(targets) > ctx.max_targets:
+        raise SafetyViolation(
+            f"{fault_name} selected {len(targets)} targets, more than max_targets="
+            f"{ctx.max_targets}. Narrow the selection (count/percent/tags) or raise the limit."
+        )
+    record = FaultRecord(
+        activity=activity or fault_name,
+        fault=fault_name,
+        params=params.model_dump(mode="json", exclude_none=True),
+        permissions=list(fault_cls.permissions),
+        seed=seed,
+        dry_run=ctx.dry_run,
+        started=now(),
+    )
+    with ctx._lock:
+        ctx.records.append(record)
+
+    if ctx.dry_run:
+        for target in targets:
+            before = fault.snapshot(target)
+            after = fault.plan(target, before)
+            record.targets.append(
+                TargetRecord(
+                    entry_id="dry-run",
+                    target=target,
+                    before=before.model_dump(mode="json"),
+                    after=after.model_dump(mode="json"),
+                )
+            )
+        record.ended = now()
+        return record
+
+    _refuse_conflicts(ctx, targets)
+    ctx.begin()
+    locks = TagLocks(ctx.clients, ctx.run_id)
+    group = f"{activity or fault_name}#{uuid.uuid4().hex[:6]}"
+
+    def one(target: Any) -> TargetRecord | None:
+        if ctx.cancel.is_set():
+            return None
+        held = locks.holder(target)
+        if held:
+            raise FaultConflict(_conflict_message(target, lock_run_id(held), held))
+        locks.acquire(target)
+        before = fault.snapshot(target)
+        after = fault.plan(target, before)
+        entry_id = uuid.uuid4().hex[:12]
+        tr = TargetRecord(
+            entry_id=entry_id,
+            target=target,
+            before=before.model_dump(mode="json"),
+            after=after.model_dump(mode="json"),
+        )
+        ctx.ledger.intent(
+            ctx.run_id,
+            entry_id=entry_id,
+            group=group,
+            fault=fault_name,
+            params=record.params,
+            target=target,
+            before=tr.before,
+            after=tr.after,
+        )
+        with ctx._lock:
+            record.targets.append(tr)
+        if ctx.cancel.is_set():
+            return tr
+        fault.inject(target, before)
+        ctx.ledger.applied(ctx.run_id, entry_id)
+        tr.injected_at = now()
+        return tr
+
+    errors: list[BaseException] = []
+    with ThreadPoolExecutor(max_workers=min(ctx.concurrency, len(targets))) as pool:
+        for future in [pool.submit(one, t) for t in targets]:
+            exc = future.exception()
+            if exc is not None:
+                errors.append(exc)
+    record.ended = now()
+    if ctx.on_change:
+        ctx.on_change(record)
+    if errors:
+        raise errors[0]
+    return record
+
+
+def _refuse_conflicts(ctx: FaultContext, targets: list[Any]) -> None:
+    held: dict[str, list[str]] = {}
+    for run in ctx.ledger.runs():
+        if run.run.run_id == ctx.run_id:
+            continue
+        for entry in run.pending:
+            held.setdefault(entry.intent.target.arn, []).append(run.run.run_id)
+    for target in targets:
+        if target.arn in held:
+            raise FaultConflict(_conflict_message(target, held[target.arn][0], None))
+
+
+def _conflict_message(target: Any, run_id: str, tag: str | None) -> str:
+    where = f" (lock tag {tag})" if tag else " (local ledger)"
+    return (
+        f"{target} is already impaired by unfinished run {run_id}{where}. Refusing to fault it "
+        f"twice. Wait for that run to finish, or restore it with `chaosrun rollback --run {run_id}`."
+    )
+
+
+def restore_entry(clients: AwsClients, entry: LedgerEntry) -> RestoreResult:
+    intent = entry.intent
+    try:
+        fault_cls = FAULTS.get(intent.fault)
+        params = fault_cls.params_model.model_validate(intent.params)
+        fault = fault_cls(params, clients)
+        return fault.restore(
+            intent.target, fault.load_state(intent.before), fault.load_state(intent.after)
+        )
+    except Exception as exc:  # restore must report, never raise: other entries still need it
+        log.error("restore of %s failed: %s", intent.target, exc)
+        return RestoreResult(status=RestoreStatus.FAILED, detail=f"{type(exc).__name__}: {exc}")
+
+
+def restore_run(
+    ledger: Ledger,
+    clients: AwsClients,
+    run_id: str,
+    *,
+    concurrency: int = 16,
+    on_result: Callable[[LedgerEntry, RestoreResult], None] | None = None,
+) -> list[tuple[LedgerEntry, RestoreResult]]:
+    """Restore every unsettled entry of ``run_id``, last change first.
+
+    Groups (one per fault activity) are restored in reverse order, one after the other, so a
+    resource changed by two activities gets its states back in the right order; the targets of one
+    group are restored in parallel.
+    """
+    run = ledger.load(run_id)
+    pending = sorted(run.pending, key=lambda e: e.intent.seq, reverse=True)
+    results: list[tuple[LedgerEntry, RestoreResult]] = []
+    locks = TagLocks(clients, run_id)
+    for _, group in groupby(pending, key=lambda e: e.intent.group):
+        entries = list(group)
+
+        def one(entry: LedgerEntry) -> tuple[LedgerEntry, RestoreResult]:
+            result = restore_entry(clients, entry)
+            ledger.restored(run_id, entry.intent.entry_id, result)
+            if result.ok:
+                try:
+                    locks.release(entry.intent.target)
+                except Exception as exc:
+                    log.warning("could not remove lock tag on %s: %s", entry.intent.target, exc)
+            if on_result:
+                on_result(entry, result)
+            return entry, result
+
+        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(entries)))) as pool:
+            results.extend(pool.map(one, entries))
+    if not ledger.load(run_id).pending:
+        ledger.end(run_id)
+    return results
+
+
+def clients_for_run(ledger: Ledger, run_id: str) -> AwsClients:
+    """Clients reaching the same account/region as the recorded run (endpoint from env wins)."""
+    aws = ledger.load(run_id).run.aws
+    return AwsClients(
+        AwsSettings(
+            profile=aws.get("profile"),
+            region=aws.get("region"),
+            endpoint_url=aws.get("endpoint_url"),
+        )
+    )
+
+
+# -- the active context, for providers called outside our engine (plain `chaos run`) ------------
+_active: FaultContext | None = None
+_active_lock = threading.Lock()
+
+
+def set_active_context(ctx: FaultContext | None) -> None:
+    global _active
+    with _active_lock:
+        _active = ctx
+
+
+def active_context(configuration: dict[str, Any] | None = None) -> FaultContext:
+    """The engine's context, or a standalone one created on first use under ``chaos run``."""
+    global _active
+    with _active_lock:
+        if _active is None:
+            region = (configuration or {}).get("aws_region")
+            profile = (configuration or {}).get("aws_profile_name")
+            _active = FaultContext(
+                run_id=new_run_id(),
+                clients=AwsClients(AwsSettings(region=region, profile=profile)),
+                ledger=Ledger(),
+            )
+        return _active

@@ -1,0 +1,204 @@
+"""Typed run journal, a superset of Chaos Toolkit's journal.
+
+The top-level fields are Chaos Toolkit's (``status``, ``deviated``, ``steady_states``, ``run``,
+``rollbacks`` ...) so tools that read CTK journals keep working; everything chaosrun adds lives
+under the ``chaosrun`` key. Reports, JUnit, Markdown, alerts and history read this model only,
+never engine internals.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chaosrun.faults.base import RestoreResult, Target
+
+
+class Verdict(str, enum.Enum):
+    HELD = "held"  # steady state held throughout; everything restored        -> exit 0
+    DEVIATED = "deviated"  # hypothesis deviated (before/during/after); restored -> exit 1
+    ABORTED = "aborted"  # interrupted or errored; restored                     -> exit 3
+    RESTORE_INCOMPLETE = "restore_incomplete"  # drift or failed restore       -> exit 4
+
+    @property
+    def exit_code(self) -> int:
+        return {"held": 0, "deviated": 1, "aborted": 3, "restore_incomplete": 4}[self.value]
+
+
+Phase = Literal["before", "during", "after"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ActivityRun(_Model):
+    """One execution of an activity (CTK's ``run`` item, plus our status values)."""
+
+    activity: dict[str, Any]
+    status: Literal["succeeded", "failed", "timeout", "cancelled", "skipped"]
+    output: Any = None
+    start: datetime
+    end: datetime | None = None
+    duration: float | None = None
+    exception: list[str] | None = None
+    tolerance_met: bool | None = None
+    phase: str | None = Field(None, description="before/during/after/method/rollback")
+
+
+class SteadyStateCheck(_Model):
+    """One evaluation of the whole hypothesis."""
+
+    phase: Phase
+    at: datetime
+    steady_state_met: bool
+    probes: list[ActivityRun]
+
+
+class SteadyStates(_Model):
+    before: SteadyStateCheck | None = None
+    after: SteadyStateCheck | None = None
+    during: list[SteadyStateCheck] = Field(default_factory=list)
+
+
+class TargetRecord(_Model):
+    entry_id: str
+    target: Target
+    before: dict[str, Any]
+    after: dict[str, Any]
+    injected_at: datetime | None = None
+    error: str | None = None
+    restore: RestoreResult | None = None
+    restored_at: datetime | None = None
+
+
+class FaultRecord(_Model):
+    """A fault activity: what it targeted, what it changed, and how each change was restored."""
+
+    activity: str
+    fault: str
+    params: dict[str, Any]
+    permissions: list[str]
+    seed: int | None = None
+    dry_run: bool = False
+    targets: list[TargetRecord] = Field(default_factory=list)
+    started: datetime
+    ended: datetime | None = None
+
+
+class Series(_Model):
+    """A time series for the report's timeline (probe values, traffic buckets)."""
+
+    name: str
+    unit: str = ""
+    points: list[tuple[datetime, float | None]] = Field(default_factory=list)
+
+
+class Event(_Model):
+    at: datetime
+    kind: Literal[
+        "phase",
+        "fault-injected",
+        "fault-restored",
+        "deviation",
+        "abort",
+        "error",
+        "rollback",
+        "note",
+        "alert",
+    ]
+    message: str
+
+
+class AlertDelivery(_Model):
+    sink: str
+    event: str
+    status: Literal["delivered", "failed", "skipped"]
+    attempts: int = 0
+    at: datetime
+    detail: str = ""
+
+
+class Environment(_Model):
+    account_id: str | None = None
+    regions: list[str] = Field(default_factory=list)
+    profile: str | None = None
+    endpoint_url: str | None = None
+    sandbox: bool = False
+    user: str | None = None
+    host: str | None = None
+    chaosrun_version: str
+    chaoslib_version: str | None = None
+    python_version: str
+    platform: str
+
+
+class Measurement(_Model):
+    """A named figure worth showing on its own (RTO, RPO, availability ...)."""
+
+    name: str
+    value: float | int | None
+    unit: str = ""
+    bound: float | None = None
+    ok: bool | None = None
+    detail: str = ""
+
+
+class ChaosrunSection(_Model):
+    run_id: str
+    experiment_file: str | None = None
+    verdict: Verdict
+    exit_code: int
+    reason: str = ""
+    dry_run: bool = False
+    deviated_at: datetime | None = None
+    environment: Environment
+    faults: list[FaultRecord] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+    series: list[Series] = Field(default_factory=list)
+    measurements: list[Measurement] = Field(default_factory=list)
+    alerts: list[AlertDelivery] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class Journal(BaseModel):
+    """A run's journal. Field names match Chaos Toolkit's journal where they overlap."""
+
+    model_config = ConfigDict(extra="allow")
+
+    chaoslib_version: str | None = None
+    platform: str
+    node: str
+    experiment: dict[str, Any]
+    start: datetime
+    end: datetime
+    duration: float
+    status: Literal["completed", "failed", "aborted", "interrupted"]
+    deviated: bool
+    steady_states: SteadyStates
+    run: list[ActivityRun]
+    rollbacks: list[ActivityRun]
+    chaosrun: ChaosrunSection
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.chaosrun.verdict
+
+    @property
+    def title(self) -> str:
+        return str(self.experiment.get("title", "untitled experiment"))
+
+    def restores(self) -> list[tuple[FaultRecord, TargetRecord]]:
+        return [(f, t) for f in self.chaosrun.faults for t in f.targets]
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2, by_alias=True)
+
+    @classmethod
+    def from_file(cls, path: str) -> Journal:
+        with open(path, encoding="utf-8") as fh:
+            return cls.model_validate_json(fh.read())
