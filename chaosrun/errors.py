@@ -50,7 +50,7 @@ class InvalidParameters(InvalidInput):
 
 
 class SafetyViolation(ChaosrunError):
-    """A safety setting (allowed accounts, max targets, regions) forbids the run; nothing changed."""
+    """A safety setting (allowed accounts, max targets, regions) forbids the run."""
 
 
 class FaultConflict(ChaosrunError):

@@ -90,7 +90,7 @@ def select_targets(
     return sorted(random.Random(seed).sample(ordered, k), key=lambda t: t.arn), seed
 
 
-class RestoreStatus(str, enum.Enum):
+class RestoreStatus(enum.StrEnum):
     RESTORED = "restored"  # the snapshot was written back
     ALREADY = "already"  # the resource already matched the snapshot: nothing to do
     DRIFT = "drift"  # changed by someone else since injection: left alone, reported

@@ -185,7 +185,8 @@ def _conflict_message(target: Any, run_id: str, tag: str | None) -> str:
     where = f" (lock tag {tag})" if tag else " (local ledger)"
     return (
         f"{target} is already impaired by unfinished run {run_id}{where}. Refusing to fault it "
-        f"twice. Wait for that run to finish, or restore it with `chaosrun rollback --run {run_id}`."
+        "twice. Wait for that run to finish, or restore it with "
+        f"`chaosrun rollback --run {run_id}`."
     )
 
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chaosrun.faults.base import RestoreResult, Target
 
 
-class Verdict(str, enum.Enum):
+class Verdict(enum.StrEnum):
     HELD = "held"  # steady state held throughout; everything restored        -> exit 0
     DEVIATED = "deviated"  # hypothesis deviated (before/during/after); restored -> exit 1
     ABORTED = "aborted"  # interrupted or errored; restored                     -> exit 3
