@@ -203,3 +203,26 @@ class Fault(ABC, Generic[P, S]):
 
 
 FaultClass = type[Fault[Any, Any]]
+
+
+class CompositeFault(ABC):
+    """A fault made of other faults (e.g. a regional impairment).
+
+    ``expand()`` returns ``(fault_name, arguments)`` parts. The runtime applies them in order
+    under one ledger group, so they are restored together, last part first.
+    """
+
+    composite: ClassVar[bool] = True
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    params_model: ClassVar[type[Params]]
+    permissions: ClassVar[tuple[str, ...]]
+    resource_kind: ClassVar[str] = "composite"
+
+    def __init__(self, params: Any, clients: AwsClients) -> None:
+        self.params = params
+        self.clients = clients
+
+    @abstractmethod
+    def expand(self) -> list[tuple[str, dict[str, Any]]]:
+        """The parts, in the order they are injected."""

@@ -69,10 +69,17 @@ def parse_params(fault_cls: type[Fault[Any, Any]], arguments: dict[str, Any]) ->
 
 
 def apply_fault(
-    ctx: FaultContext, fault_name: str, arguments: dict[str, Any], activity: str = ""
+    ctx: FaultContext,
+    fault_name: str,
+    arguments: dict[str, Any],
+    activity: str = "",
+    group: str | None = None,
 ) -> FaultRecord:
+    """Inject ``fault_name`` with ``arguments``; every change is in the ledger before it is made."""
     fault_cls = FAULTS.get(fault_name)
     params = parse_params(fault_cls, arguments)
+    if getattr(fault_cls, "composite", False):
+        return _apply_composite(ctx, fault_cls, params, activity or fault_name)
     fault = fault_cls(params, ctx.clients)
     candidates = fault.discover()
     targets, seed = select_targets(
@@ -118,7 +125,7 @@ def apply_fault(
     _refuse_conflicts(ctx, targets)
     ctx.begin()
     locks = TagLocks(ctx.clients, ctx.run_id)
-    group = f"{activity or fault_name}#{uuid.uuid4().hex[:6]}"
+    group = group or f"{activity or fault_name}#{uuid.uuid4().hex[:6]}"
 
     def one(target: Any) -> TargetRecord | None:
         if ctx.cancel.is_set():
@@ -167,6 +174,26 @@ def apply_fault(
     if errors:
         raise errors[0]
     return record
+
+
+def _apply_composite(
+    ctx: FaultContext, fault_cls: Any, params: Params, activity: str
+) -> FaultRecord:
+    composite = fault_cls(params, ctx.clients)
+    group = f"{activity}#{uuid.uuid4().hex[:6]}"
+    summary = FaultRecord(
+        activity=activity,
+        fault=fault_cls.name,
+        params=params.model_dump(mode="json", exclude_none=True),
+        permissions=list(fault_cls.permissions),
+        dry_run=ctx.dry_run,
+        started=now(),
+    )
+    for part_name, part_args in composite.expand():
+        part = apply_fault(ctx, part_name, part_args, f"{activity} / {part_name}", group)
+        summary.targets.extend(part.targets)
+    summary.ended = now()
+    return summary
 
 
 def _refuse_conflicts(ctx: FaultContext, targets: list[Any]) -> None:

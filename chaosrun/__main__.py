@@ -1,0 +1,5 @@
+import sys
+
+from chaosrun.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The ``chaosrun`` command line: thin wrappers over functions callable from Python."""

@@ -1,0 +1,68 @@
+"""Entry point. Each sub-command lives in its own module exposing ``register(subparsers)``;
+the module's handler returns the process exit code.
+
+Exit codes: 0 steady state held and all restored; 1 hypothesis deviated (all restored);
+2 invalid input (nothing changed); 3 run aborted or errored (all restored); 4 restore incomplete
+or drift detected -- something may still be impaired.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from chaosrun import __version__
+from chaosrun.errors import ChaosrunError, InvalidInput
+
+#: sub-command modules, in help order
+COMMAND_MODULES = [
+    "chaosrun.cli.cmd_validate",
+    "chaosrun.cli.cmd_run",
+    "chaosrun.cli.cmd_rollback",
+    "chaosrun.cli.cmd_list",
+    "chaosrun.cli.cmd_report",
+    "chaosrun.cli.cmd_sandbox",
+]
+
+EXIT_INVALID = 2
+EXIT_ERROR = 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chaosrun",
+        description="Chaos experiments for serverless AWS that always restore what they changed.",
+    )
+    parser.add_argument("--version", action="version", version=f"chaosrun {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(args.verbose, 2),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_INVALID
+    try:
+        return int(args.handler(args))
+    except InvalidInput as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except ChaosrunError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

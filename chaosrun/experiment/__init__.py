@@ -1,0 +1,1 @@
+"""Loading and validating experiment files (Chaos Toolkit format plus our ``chaosrun`` block)."""
