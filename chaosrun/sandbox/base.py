@@ -74,7 +74,7 @@ class SandboxContext:
         return seconds * self.time_scale
 
 
-class Component(ABC):  # noqa: B024 - every hook is optional
+class Component(ABC):
     """A piece of the sandbox's data plane. Override what you need."""
 
     name: ClassVar[str]
