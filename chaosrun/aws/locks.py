@@ -2,15 +2,21 @@
 
 Before a fault changes a resource it tags it ``chaosrun:lock = <run_id>@<host>``. Another run,
 on this machine or any other, that finds the tag refuses to fault the resource a second time.
-The tag is removed once the change is restored. Services are reached through small adapters
-keyed by the ARN's service; a resource type without an adapter is locked through the local ledger
-only (the journal says so).
+The tag is removed once the change is restored.
+
+Cost matters with large fan-outs (every call is an AWS round trip): for resource types the
+Resource Groups Tagging API covers, the lock holders of a whole region are read with one
+tag-filtered ``GetResources`` and locks are set/removed 20 ARNs per call. Other types (IAM roles)
+use small per-service adapters; a type with neither is locked through the local ledger only.
 """
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from chaosrun.aws.clients import AwsClients
@@ -36,8 +42,11 @@ class TagAdapter:
         put: Callable[[Any, Target, str, str], None],
         delete: Callable[[Any, Target, str], None],
         service: str,
+        tagging_api: bool = False,
     ) -> None:
         self.get, self.put, self.delete, self.service = get, put, delete, service
+        #: the Resource Groups Tagging API supports this type (batch reads and writes)
+        self.tagging_api = tagging_api
 
 
 def _lambda_get(c: Any, t: Target) -> dict[str, str]:
@@ -62,6 +71,7 @@ ADAPTERS: dict[str, TagAdapter] = {
         lambda c, t, k, v: c.tag_resource(Resource=t.arn, Tags={k: v}),
         lambda c, t, k: c.untag_resource(Resource=t.arn, TagKeys=[k]),
         "lambda",
+        tagging_api=True,
     ),
     "iam:role": TagAdapter(
         _iam_role_get,
@@ -76,12 +86,14 @@ ADAPTERS: dict[str, TagAdapter] = {
         lambda c, t, k, v: c.tag_resource(ResourceArn=t.arn, Tags=[{"Key": k, "Value": v}]),
         lambda c, t, k: c.untag_resource(ResourceArn=t.arn, TagKeys=[k]),
         "dynamodb",
+        tagging_api=True,
     ),
     "events:rule": TagAdapter(
         _kv_list_get(),
         lambda c, t, k, v: c.tag_resource(ResourceARN=t.arn, Tags=[{"Key": k, "Value": v}]),
         lambda c, t, k: c.untag_resource(ResourceARN=t.arn, TagKeys=[k]),
         "events",
+        tagging_api=True,
     ),
 }
 
@@ -90,36 +102,113 @@ def register_adapter(kind: str, adapter: TagAdapter) -> None:
     ADAPTERS[kind] = adapter
 
 
+BATCH = 20  # TagResources / UntagResources accept at most 20 ARNs per call
+
+
 class TagLocks:
-    def __init__(self, clients: AwsClients, run_id: str) -> None:
+    def __init__(self, clients: AwsClients, run_id: str, concurrency: int = 8) -> None:
         self.clients = clients
         self.run_id = run_id
+        self.concurrency = concurrency
 
     def supported(self, target: Target) -> bool:
         return target.kind in ADAPTERS
 
+    def _split(
+        self, targets: Iterable[Target]
+    ) -> tuple[dict[tuple[str, str], list[Target]], list[Target]]:
+        """Targets the tagging API covers, grouped by (kind, region); and the others."""
+        batched: dict[tuple[str, str], list[Target]] = defaultdict(list)
+        single: list[Target] = []
+        for t in targets:
+            adapter = ADAPTERS.get(t.kind)
+            if adapter is None:
+                continue
+            if adapter.tagging_api:
+                batched[(t.kind, t.region)].append(t)
+            else:
+                single.append(t)
+        return batched, single
+
+    def _locked_in(self, kind: str, region: str) -> dict[str, str]:
+        """Every resource of ``kind`` in ``region`` carrying a lock tag: one paginated call."""
+        client = self.clients.client("resourcegroupstaggingapi", region)
+        found: dict[str, str] = {}
+        for page in client.get_paginator("get_resources").paginate(
+            ResourceTypeFilters=[kind], TagFilters=[{"Key": LOCK_TAG}]
+        ):
+            for item in page.get("ResourceTagMappingList", []):
+                for tag in item.get("Tags", []):
+                    if tag["Key"] == LOCK_TAG:
+                        found[item["ResourceARN"]] = tag["Value"]
+        return found
+
+    def values(self, targets: Iterable[Target]) -> dict[str, str]:
+        """Current lock tag values of ``targets`` (ARN -> value), whoever holds them."""
+        batched, single = self._split(targets)
+        values: dict[str, str] = {}
+        for (kind, region), group in batched.items():
+            locked = self._locked_in(kind, region)
+            values.update({t.arn: locked[t.arn] for t in group if t.arn in locked})
+        for t in single:
+            adapter = ADAPTERS[t.kind]
+            value = adapter.get(self.clients.client(adapter.service, t.region), t).get(LOCK_TAG)
+            if value:
+                values[t.arn] = value
+        return values
+
+    def holders(self, targets: Iterable[Target]) -> dict[str, str]:
+        """Targets locked by *another* run: ARN -> lock value."""
+        return {a: v for a, v in self.values(targets).items() if lock_run_id(v) != self.run_id}
+
     def holder(self, target: Target) -> str | None:
-        """The lock value on ``target`` if another run holds it."""
-        adapter = ADAPTERS.get(target.kind)
-        if adapter is None:
-            return None
-        client = self.clients.client(adapter.service, target.region)
-        value = adapter.get(client, target).get(LOCK_TAG)
-        if value and lock_run_id(value) != self.run_id:
-            return value
-        return None
+        return self.holders([target]).get(target.arn)
 
-    def acquire(self, target: Target) -> None:
-        adapter = ADAPTERS.get(target.kind)
-        if adapter is not None:
-            client = self.clients.client(adapter.service, target.region)
-            adapter.put(client, target, LOCK_TAG, lock_value(self.run_id))
+    def acquire(self, targets: Iterable[Target]) -> None:
+        self._write(list(targets), remove=False)
 
-    def release(self, target: Target) -> None:
-        adapter = ADAPTERS.get(target.kind)
-        if adapter is None:
+    def release(self, targets: Iterable[Target]) -> None:
+        """Remove our lock from ``targets``; a lock another run took meanwhile is left alone."""
+        targets = list(targets)
+        ours = {a for a, v in self.values(targets).items() if lock_run_id(v) == self.run_id}
+        self._write([t for t in targets if t.arn in ours], remove=True)
+
+    def _write(self, targets: list[Target], *, remove: bool) -> None:
+        batched, single = self._split(targets)
+        value = lock_value(self.run_id)
+        jobs: list[Callable[[], Any]] = []
+        for (_, region), group in batched.items():
+            client = self.clients.client("resourcegroupstaggingapi", region)
+            for i in range(0, len(group), BATCH):
+                arns = [t.arn for t in group[i : i + BATCH]]
+                if remove:
+                    jobs.append(partial(_untag_batch, client, arns))
+                else:
+                    jobs.append(partial(_tag_batch, client, arns, value))
+        for t in single:
+            adapter = ADAPTERS[t.kind]
+            client = self.clients.client(adapter.service, t.region)
+            if remove:
+                jobs.append(partial(adapter.delete, client, t, LOCK_TAG))
+            else:
+                jobs.append(partial(adapter.put, client, t, LOCK_TAG, value))
+        if not jobs:
             return
-        client = self.clients.client(adapter.service, target.region)
-        value = adapter.get(client, target).get(LOCK_TAG)
-        if value and lock_run_id(value) == self.run_id:
-            adapter.delete(client, target, LOCK_TAG)
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(jobs))) as pool:
+            for future in [pool.submit(job) for job in jobs]:
+                future.result()
+
+
+def _tag_batch(client: Any, arns: list[str], value: str) -> None:
+    _check(client.tag_resources(ResourceARNList=arns, Tags={LOCK_TAG: value}))
+
+
+def _untag_batch(client: Any, arns: list[str]) -> None:
+    _check(client.untag_resources(ResourceARNList=arns, TagKeys=[LOCK_TAG]))
+
+
+def _check(response: dict[str, Any]) -> None:
+    failed = response.get("FailedResourcesMap") or {}
+    if failed:
+        arn, why = next(iter(failed.items()))
+        raise RuntimeError(f"could not change the lock tag on {arn}: {why.get('ErrorMessage')}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -123,17 +124,19 @@ def apply_fault(
         return record
 
     _refuse_conflicts(ctx, targets)
+    locks = TagLocks(ctx.clients, ctx.run_id, ctx.concurrency)
+    held = locks.holders(targets)
+    if held:
+        arn, value = next(iter(held.items()))
+        target = next(t for t in targets if t.arn == arn)
+        raise FaultConflict(_conflict_message(target, lock_run_id(value), value))
     ctx.begin()
-    locks = TagLocks(ctx.clients, ctx.run_id)
+    locks.acquire(targets)
     group = group or f"{activity or fault_name}#{uuid.uuid4().hex[:6]}"
 
     def one(target: Any) -> TargetRecord | None:
         if ctx.cancel.is_set():
             return None
-        held = locks.holder(target)
-        if held:
-            raise FaultConflict(_conflict_message(target, lock_run_id(held), held))
-        locks.acquire(target)
         before = fault.snapshot(target)
         after = fault.plan(target, before)
         entry_id = uuid.uuid4().hex[:12]
@@ -248,24 +251,29 @@ def restore_run(
     run = ledger.load(run_id)
     pending = sorted(run.pending, key=lambda e: e.intent.seq, reverse=True)
     results: list[tuple[LedgerEntry, RestoreResult]] = []
-    locks = TagLocks(clients, run_id)
+    locks = TagLocks(clients, run_id, concurrency)
+    left = Counter(e.intent.target.arn for e in pending)
     for _, group in groupby(pending, key=lambda e: e.intent.group):
         entries = list(group)
 
         def one(entry: LedgerEntry) -> tuple[LedgerEntry, RestoreResult]:
             result = restore_entry(clients, entry)
             ledger.restored(run_id, entry.intent.entry_id, result)
-            if result.ok:
-                try:
-                    locks.release(entry.intent.target)
-                except Exception as exc:
-                    log.warning("could not remove lock tag on %s: %s", entry.intent.target, exc)
             if on_result:
                 on_result(entry, result)
             return entry, result
 
         with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(entries)))) as pool:
-            results.extend(pool.map(one, entries))
+            done = list(pool.map(one, entries))
+        results.extend(done)
+        for entry, _ in done:
+            left[entry.intent.target.arn] -= 1
+        # a target also changed by an earlier group of this run keeps its lock until that is undone
+        settled = [e.intent.target for e, r in done if r.ok and not left[e.intent.target.arn]]
+        try:
+            locks.release(settled)
+        except Exception as exc:
+            log.warning("could not remove lock tags: %s", exc)
     if not ledger.load(run_id).pending:
         ledger.end(run_id)
     return results
