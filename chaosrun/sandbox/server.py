@@ -1,0 +1,227 @@
+"""The sandbox: moto's control plane in-process on loopback, plus data-plane components.
+
+One sandbox per process: moto keeps its state in module-level backends, and :meth:`Sandbox.start`
+resets them, so a second sandbox in the same process would share (and reset) the first one's
+state.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+import boto3
+
+from chaosrun.aws.clients import AwsClients, AwsSettings
+from chaosrun.sandbox.base import Component, SandboxContext
+
+log = logging.getLogger(__name__)
+
+#: the operator's (control-plane) credentials; any key the sandbox did not issue is control plane
+CONTROL_ACCESS_KEY = "AKIASANDBOXOPERATOR0"
+CONTROL_SECRET_KEY = "sandbox-operator-secret"
+ACCOUNT_ID = "123456789012"  # moto's default account
+
+ComponentSpec = str | type[Component] | Component
+
+
+def load_component(spec: ComponentSpec) -> Component:
+    """Build a component from ``"module:Class"``, a class, or an instance."""
+    if isinstance(spec, Component):
+        return spec
+    if isinstance(spec, type):
+        return spec()
+    module_name, _, attr = spec.partition(":")
+    cls = getattr(importlib.import_module(module_name), attr)
+    component: Component = cls()
+    return component
+
+
+def _quiet_handler() -> type:
+    from werkzeug.serving import WSGIRequestHandler
+
+    class Quiet(WSGIRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            log.debug("%s %s -> %s", self.command, self.path, code)
+
+    return Quiet
+
+
+_QuietHandler: Any = None
+
+
+def reset_moto() -> None:
+    """Forget every resource moto holds in this process."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+
+
+class Sandbox:
+    """Serve moto + components on 127.0.0.1. See ``docs/sandbox.md``."""
+
+    def __init__(
+        self,
+        regions: list[str] | None = None,
+        time_scale: float = 1.0,
+        port: int = 0,
+        deploy_app: bool = True,
+        components: list[ComponentSpec] | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.regions = list(regions or ["us-east-1"])
+        self.time_scale = time_scale
+        self.port = port
+        self.host = host
+        self.deploy_app = deploy_app
+        self._component_specs = components
+        self.components: list[Component] = []
+        self.app: Any = None
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._context: SandboxContext | None = None
+
+    # -- public -----------------------------------------------------------------------------
+    @property
+    def endpoint_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("Sandbox not started: call start() or use it as a context manager")
+        return f"http://{self.host}:{self._server.server_port}"
+
+    @property
+    def context(self) -> SandboxContext:
+        if self._context is None:
+            raise RuntimeError("Sandbox not started: call start() or use it as a context manager")
+        return self._context
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point boto3 (and probes) at this sandbox."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": CONTROL_ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": CONTROL_SECRET_KEY,
+            "AWS_DEFAULT_REGION": self.regions[0],
+            "AWS_REGION": self.regions[0],
+        }
+
+    def clients(self) -> AwsClients:
+        """Control-plane clients bound to this sandbox."""
+        session = boto3.Session(
+            aws_access_key_id=CONTROL_ACCESS_KEY,
+            aws_secret_access_key=CONTROL_SECRET_KEY,
+            region_name=self.regions[0],
+        )
+        return AwsClients(
+            AwsSettings(region=self.regions[0], endpoint_url=self.endpoint_url, max_attempts=2),
+            session=session,
+        )
+
+    def start(self) -> Sandbox:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        from chaosrun.sandbox.middleware import SandboxMiddleware
+
+        global _QuietHandler
+        if _QuietHandler is None:
+            _QuietHandler = _quiet_handler()
+
+        started = time.monotonic()
+        reset_moto()
+        self.components = self._load_components()
+        moto_app = DomainDispatcherApplication(create_backend_app)
+        app = SandboxMiddleware(moto_app, lambda: self.components)
+        self._server = make_server(
+            self.host, self.port, app, threaded=True, request_handler=_QuietHandler
+        )
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="sandbox-server", daemon=True
+        )
+        self._thread.start()
+        self._context = SandboxContext(
+            endpoint_url=self.endpoint_url,
+            regions=self.regions,
+            account_id=ACCOUNT_ID,
+            clients=self.clients(),
+            time_scale=self.time_scale,
+            components={c.name: c for c in self.components},
+        )
+        for component in self.components:
+            component.start(self._context)
+        if self.deploy_app:
+            self._deploy_app()
+        log.info("sandbox up at %s in %.2fs", self.endpoint_url, time.monotonic() - started)
+        return self
+
+    def stop(self) -> None:
+        if self._context is not None:
+            self._context.stop.set()
+        for component in reversed(self.components):
+            try:
+                component.stop()
+            except Exception:
+                log.exception("component %s failed to stop", component.name)
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._thread = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- internals --------------------------------------------------------------------------
+    def _load_components(self) -> list[Component]:
+        from chaosrun.sandbox.components import DEFAULT_COMPONENTS
+
+        specs: list[ComponentSpec]
+        if self._component_specs is None:
+            specs = list(DEFAULT_COMPONENTS)
+            required = False
+        else:
+            specs = list(self._component_specs)
+            required = True
+        loaded: list[Component] = []
+        for spec in specs:
+            try:
+                loaded.append(load_component(spec))
+            except (ImportError, AttributeError):
+                if required:
+                    raise
+                log.warning("sandbox component %s is not available; skipped", spec)
+        names = {c.name for c in loaded}
+        if "credentials" not in names:
+            from chaosrun.sandbox.lambda_credentials import Credentials
+
+            loaded.append(Credentials())
+        loaded.sort(key=lambda c: c.order)
+        return loaded
+
+    def _deploy_app(self) -> None:
+        try:
+            module = importlib.import_module("chaosrun.sandbox.app")
+        except ModuleNotFoundError as exc:
+            if exc.name != "chaosrun.sandbox.app":
+                raise
+            log.info("chaosrun.sandbox.app does not exist yet: no sample app deployed")
+            return
+        self.app = module.deploy(self.context)
