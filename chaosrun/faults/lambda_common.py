@@ -1,0 +1,66 @@
+"""Shared pieces of the Lambda faults: function discovery and update waits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chaosrun.aws.clients import AwsClients
+from chaosrun.aws.discovery import targets_from
+from chaosrun.faults.base import ResourceGone, Target, TargetedParams
+
+FUNCTION_KIND = "lambda:function"
+
+#: permissions every fault acting on Lambda functions needs to find and lock them
+LAMBDA_LOCK_PERMISSIONS = (
+    "lambda:GetFunction",
+    "lambda:ListTags",
+    "lambda:TagResource",
+    "lambda:UntagResource",
+    "tag:GetResources",
+)
+
+
+def discover_functions(
+    clients: AwsClients, params: TargetedParams, regions: list[str]
+) -> list[Target]:
+    """Lambda functions named by ``names``, ``arns`` or ``tags`` in ``regions``."""
+
+    def arn_for_name(name: str, region: str) -> str:
+        if name.startswith("arn:"):
+            return name
+        fn = clients.client("lambda", region).get_function(FunctionName=name)
+        return str(fn["Configuration"]["FunctionArn"])
+
+    return targets_from(
+        clients,
+        kind=FUNCTION_KIND,
+        regions=regions,
+        names=params.names,
+        arns=params.arns,
+        tags=params.tags,
+        arn_for_name=arn_for_name,
+    )
+
+
+def function_configuration(client: Any, target: Target) -> dict[str, Any]:
+    """``GetFunctionConfiguration`` of ``target``; :class:`ResourceGone` if it was deleted."""
+    try:
+        return dict(client.get_function_configuration(FunctionName=target.arn))
+    except client.exceptions.ResourceNotFoundException as exc:
+        raise ResourceGone(str(exc)) from exc
+
+
+def update_configuration(client: Any, target: Target, **changes: Any) -> None:
+    """``UpdateFunctionConfiguration``, then wait until Lambda has applied it.
+
+    Lambda refuses a second update while one is in progress, so every fault that changes the
+    configuration waits for ``LastUpdateStatus`` to leave ``InProgress`` before returning.
+    """
+    client.update_function_configuration(FunctionName=target.arn, **changes)
+    wait_updated(client, target)
+
+
+def wait_updated(client: Any, target: Target) -> None:
+    client.get_waiter("function_updated_v2").wait(
+        FunctionName=target.arn, WaiterConfig={"Delay": 2, "MaxAttempts": 150}
+    )
