@@ -1,11 +1,114 @@
-"""Helpers shared by the data-plane component tests (route53, dns, alarms ...)."""
+"""Helpers shared by the sandbox tests: zip a handler, start a sandbox, make clients, roles and
+functions; a flippable loopback endpoint and ``eventually`` for the data-plane component tests
+(route53, dns, alarms ...)."""
 
 from __future__ import annotations
 
+import io
+import json
+import textwrap
 import threading
 import time
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from chaosrun.sandbox.server import CONTROL_ACCESS_KEY, CONTROL_SECRET_KEY, Sandbox
+
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+def client(sb: Sandbox, service: str, region: str | None = None, **config: Any) -> Any:
+    """A boto3 client for ``service`` pointed at the sandbox with the operator's credentials,
+    without retries (so a throttle or an error shows on the first call)."""
+    return boto3.client(
+        service,
+        region_name=region or sb.regions[0],
+        endpoint_url=sb.endpoint_url,
+        aws_access_key_id=CONTROL_ACCESS_KEY,
+        aws_secret_access_key=CONTROL_SECRET_KEY,
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
+    )
+
+
+def zip_handler(
+    source: str, filename: str = "app.py", extra: dict[str, str] | None = None
+) -> bytes:
+    """A deployment package with ``source`` as ``filename`` (plus ``extra`` files)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(filename, textwrap.dedent(source))
+        for name, text in (extra or {}).items():
+            zf.writestr(name, textwrap.dedent(text))
+    return buf.getvalue()
+
+
+def make_role(sb: Sandbox, name: str, policy: dict[str, Any] | None = None) -> str:
+    """An execution role, optionally with an inline policy ``{name}-policy``."""
+    iam = client(sb, "iam")
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
+    if policy is not None:
+        iam.put_role_policy(
+            RoleName=name, PolicyName=f"{name}-policy", PolicyDocument=json.dumps(policy)
+        )
+    return str(role["Role"]["Arn"])
+
+
+def make_function(
+    sb: Sandbox,
+    name: str,
+    source: str,
+    role_arn: str | None = None,
+    handler: str = "app.handler",
+    env: dict[str, str] | None = None,
+    timeout: int = 3,
+    region: str | None = None,
+    filename: str = "app.py",
+) -> str:
+    """Create a python3.11 function from ``source``; returns its ARN."""
+    lam = client(sb, "lambda", region)
+    role_arn = role_arn or make_role(sb, f"{name}-role")
+    resp = lam.create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=role_arn,
+        Handler=handler,
+        Code={"ZipFile": zip_handler(source, filename)},
+        Timeout=timeout,
+        Environment={"Variables": env or {}},
+    )
+    return str(resp["FunctionArn"])
+
+
+def invoke(
+    sb: Sandbox, name: str, payload: Any = None, **kwargs: Any
+) -> tuple[dict[str, Any], Any]:
+    """Invoke and return (response, decoded payload or None)."""
+    lam = client(sb, "lambda", kwargs.pop("region", None))
+    resp = lam.invoke(FunctionName=name, Payload=json.dumps(payload or {}).encode(), **kwargs)
+    raw = resp["Payload"].read()
+    return resp, (json.loads(raw) if raw else None)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """A two-region sandbox without the sample app (import this fixture into a test module)."""
+    with Sandbox(regions=["us-east-1", "eu-west-1"], deploy_app=False) as sb:
+        yield sb
 
 
 class FakeEndpoint:
@@ -18,7 +121,7 @@ class FakeEndpoint:
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 endpoint.hits += 1
                 self.send_response(endpoint.status)
                 self.send_header("Content-Type", "application/json")
@@ -26,7 +129,7 @@ class FakeEndpoint:
                 self.end_headers()
                 self.wfile.write(endpoint.body)
 
-            do_POST = do_GET  # noqa: N815
+            do_POST = do_GET
 
             def log_message(self, *args: object) -> None:
                 pass

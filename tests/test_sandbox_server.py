@@ -8,6 +8,7 @@ import pytest
 from chaosrun.sandbox import Sandbox
 from chaosrun.sandbox.base import AwsRequest, Component
 from chaosrun.sandbox.middleware import parse_request, rest_operation
+from chaosrun.sandbox.server import CONTROL_ACCESS_KEY
 from tests.sandbox_helpers import client
 
 pytestmark = pytest.mark.sandbox
@@ -68,7 +69,7 @@ def test_components_intercept_then_observe_with_parsed_requests() -> None:
     assert ("ListTables", 200) in rec.observed
     # intercepted requests never reach moto, so they are not observed
     assert all(op != "ListQueues" for op, _ in rec.observed)
-    assert rec.seen[0].access_key == "AKIAOPERATOR"
+    assert rec.seen[0].access_key == CONTROL_ACCESS_KEY
     assert rec.seen[0].principal is None
 
 
