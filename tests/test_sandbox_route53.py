@@ -11,7 +11,7 @@ import pytest
 
 from chaosrun.sandbox import Sandbox
 from chaosrun.sandbox.route53_health import Route53Health
-from tests.test_sandbox_app_support import FakeEndpoint, eventually
+from tests.sandbox_helpers import FakeEndpoint, eventually
 
 pytestmark = pytest.mark.sandbox
 
