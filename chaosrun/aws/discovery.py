@@ -27,9 +27,16 @@ def arn_name(arn: str) -> str:
 
 
 def by_tags(
-    clients: AwsClients, regions: Iterable[str], resource_type: str, tags: dict[str, str]
+    clients: AwsClients,
+    regions: Iterable[str],
+    resource_type: str,
+    tags: dict[str, str],
+    known_tags: dict[str, dict[str, str]] | None = None,
 ) -> list[str]:
-    """ARNs of resources of ``resource_type`` (e.g. ``lambda:function``) carrying every tag."""
+    """ARNs of resources of ``resource_type`` (e.g. ``lambda:function``) carrying every tag.
+
+    The tags of each match are stored in ``known_tags`` so lock checks need no extra call.
+    """
     arns: list[str] = []
     for region in regions:
         paginator = clients.client("resourcegroupstaggingapi", region).get_paginator(
@@ -40,7 +47,10 @@ def by_tags(
             TagFilters=[{"Key": k, "Values": [v]} for k, v in tags.items()],
         )
         for page in pages:
-            arns.extend(m["ResourceARN"] for m in page.get("ResourceTagMappingList", []))
+            for m in page.get("ResourceTagMappingList", []):
+                arns.append(m["ResourceARN"])
+                if known_tags is not None:
+                    known_tags[m["ResourceARN"]] = {t["Key"]: t["Value"] for t in m["Tags"]}
     return arns
 
 
@@ -54,6 +64,7 @@ def targets_from(
     tags: dict[str, str] | None,
     arn_for_name: Callable[[str, str], str],
     tag_resource_type: str | None = None,
+    known_tags: dict[str, dict[str, str]] | None = None,
 ) -> list[Target]:
     """Common discovery: names are looked up in every region, ARNs carry their own region."""
     found: list[Target] = []
@@ -68,6 +79,6 @@ def targets_from(
             for a in arns
         )
     if tags:
-        for arn in by_tags(clients, regions, tag_resource_type or kind, tags):
+        for arn in by_tags(clients, regions, tag_resource_type or kind, tags, known_tags):
             found.append(Target(arn=arn, name=arn_name(arn), region=arn_region(arn), kind=kind))
     return found

@@ -157,9 +157,18 @@ class TagLocks:
                 values[t.arn] = value
         return values
 
-    def holders(self, targets: Iterable[Target]) -> dict[str, str]:
-        """Targets locked by *another* run: ARN -> lock value."""
-        return {a: v for a, v in self.values(targets).items() if lock_run_id(v) != self.run_id}
+    def holders(
+        self, targets: Iterable[Target], known_tags: dict[str, dict[str, str]] | None = None
+    ) -> dict[str, str]:
+        """Targets locked by *another* run: ARN -> lock value.
+
+        ``known_tags`` (from discovery) answers for the targets it covers without a call.
+        """
+        known_tags = known_tags or {}
+        targets = list(targets)
+        values = {t.arn: known_tags[t.arn].get(LOCK_TAG) for t in targets if t.arn in known_tags}
+        values.update(self.values(t for t in targets if t.arn not in known_tags))
+        return {a: v for a, v in values.items() if v and lock_run_id(v) != self.run_id}
 
     def holder(self, target: Target) -> str | None:
         return self.holders([target]).get(target.arn)
@@ -168,10 +177,9 @@ class TagLocks:
         self._write(list(targets), remove=False)
 
     def release(self, targets: Iterable[Target]) -> None:
-        """Remove our lock from ``targets``; a lock another run took meanwhile is left alone."""
-        targets = list(targets)
-        ours = {a for a, v in self.values(targets).items() if lock_run_id(v) == self.run_id}
-        self._write([t for t in targets if t.arn in ours], remove=True)
+        """Remove the lock from ``targets``, which this run holds (no other run can take them
+        while the tag is there, so there is nothing to check first)."""
+        self._write(list(targets), remove=True)
 
     def _write(self, targets: list[Target], *, remove: bool) -> None:
         batched, single = self._split(targets)

@@ -132,6 +132,8 @@ class Fault(ABC, Generic[P, S]):
     def __init__(self, params: P, clients: AwsClients) -> None:
         self.params = params
         self.clients = clients
+        #: tags seen during discovery (ARN -> tags); lets lock checks skip a call per target
+        self.known_tags: dict[str, dict[str, str]] = {}
 
     # -- what a fault implements -------------------------------------------------------------
     @abstractmethod

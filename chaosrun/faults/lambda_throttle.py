@@ -53,7 +53,9 @@ class Throttle(Fault[ThrottleParams, ReservedConcurrency]):
             if name.startswith("arn:"):
                 return name
             fn = self.clients.client("lambda", region).get_function(FunctionName=name)
-            return str(fn["Configuration"]["FunctionArn"])
+            arn = str(fn["Configuration"]["FunctionArn"])
+            self.known_tags[arn] = dict(fn.get("Tags") or {})
+            return arn
 
         return targets_from(
             self.clients,
@@ -63,6 +65,7 @@ class Throttle(Fault[ThrottleParams, ReservedConcurrency]):
             arns=p.arns,
             tags=p.tags,
             arn_for_name=arn_for_name,
+            known_tags=self.known_tags,
         )
 
     def read(self, target: Target) -> ReservedConcurrency:

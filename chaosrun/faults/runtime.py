@@ -125,7 +125,7 @@ def apply_fault(
 
     _refuse_conflicts(ctx, targets)
     locks = TagLocks(ctx.clients, ctx.run_id, ctx.concurrency)
-    held = locks.holders(targets)
+    held = locks.holders(targets, fault.known_tags)
     if held:
         arn, value = next(iter(held.items()))
         target = next(t for t in targets if t.arn == arn)

@@ -1,0 +1,221 @@
+"""Fan-out benchmark: throttle then restore 200 Lambda functions selected by tag.
+
+Half of the functions have a prior reserved concurrency. Every AWS call goes through a proxy
+adding 30 ms (an AWS API round trip) in front of a moto server. Compared in the same run:
+
+- chaosrun: ``apply_fault(awslambda.throttle, tags=...)`` + ``restore_run`` (snapshot, ledger
+  fsync, lock tags, drift check included);
+- chaostoolkit-aws (side venv, bench/.work/ctk-venv): one ``put_function_concurrency`` and one
+  ``delete_function_concurrency`` per function, in sequence as a Chaos Toolkit method runs them;
+- the floor: the same 200 puts + 200 restoring writes as bare boto3 calls at chaosrun's
+  concurrency (writes only; no reads, no ledger, no locks).
+
+Run: python -m bench.fanout [--functions 200] [--delay 0.03] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+from bench.common import fake_aws_env, latency_proxy, moto_server, timed
+
+CTK_PYTHON = Path(__file__).parent / ".work" / "ctk-venv" / "bin" / "python"
+
+CTK_SCRIPT = """
+import json, sys
+from chaosaws.awslambda.actions import put_function_concurrency, delete_function_concurrency
+names = json.loads(sys.argv[1])
+conf = {"aws_region": "us-east-1"}
+for name in names:
+    put_function_concurrency(name, 0, configuration=conf)
+for name in names:
+    delete_function_concurrency(name, configuration=conf)
+"""
+
+
+def _zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("app.py", "def handler(e, c):\n    return e\n")
+    return buf.getvalue()
+
+
+def _client(endpoint: str, concurrency: int):  # type: ignore[no-untyped-def]
+    return boto3.client(
+        "lambda",
+        region_name="us-east-1",
+        endpoint_url=endpoint,
+        config=Config(max_pool_connections=concurrency, retries={"mode": "standard"}),
+    )
+
+
+def setup(endpoint: str, n: int) -> dict[str, int | None]:
+    iam = boto3.client("iam", region_name="us-east-1", endpoint_url=endpoint)
+    role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    lam = _client(endpoint, 16)
+    code = _zip()
+    prior: dict[str, int | None] = {}
+
+    def make(i: int) -> None:
+        name = f"bench-fn-{i:03d}"
+        lam.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": code},
+            Tags={"bench": "fanout"},
+        )
+        prior[name] = 10 + i if i % 2 == 0 else None
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(make, range(n)))
+    return prior
+
+
+def reset(endpoint: str, prior: dict[str, int | None]) -> None:
+    lam = _client(endpoint, 16)
+
+    def one(item: tuple[str, int | None]) -> None:
+        name, value = item
+        if value is None:
+            lam.delete_function_concurrency(FunctionName=name)
+        else:
+            lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=value)
+        tags = lam.list_tags(
+            Resource=lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+        )
+        assert "chaosrun:lock" not in tags["Tags"]
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(one, prior.items()))
+
+
+def observed(endpoint: str, prior: dict[str, int | None]) -> dict[str, int | None]:
+    lam = _client(endpoint, 16)
+
+    def one(name: str) -> tuple[str, int | None]:
+        got = lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
+        return name, got
+
+    with ThreadPoolExecutor(16) as pool:
+        return dict(pool.map(one, prior))
+
+
+def run_chaosrun(proxy: str, concurrency: int, ledger_dir: Path) -> None:
+    from chaosrun.aws.clients import AwsClients, AwsSettings
+    from chaosrun.faults.runtime import FaultContext, apply_fault, new_run_id, restore_run
+    from chaosrun.ledger import Ledger
+
+    clients = AwsClients(
+        AwsSettings(region="us-east-1", endpoint_url=proxy, max_pool_connections=concurrency)
+    )
+    ctx = FaultContext(
+        run_id=new_run_id(), clients=clients, ledger=Ledger(ledger_dir), concurrency=concurrency
+    )
+    apply_fault(
+        ctx,
+        "chaosrun.faults.awslambda.throttle",
+        {"tags": {"bench": "fanout"}, "reserved_concurrency": 0},
+    )
+    results = restore_run(ctx.ledger, clients, ctx.run_id, concurrency=concurrency)
+    bad = [r for _, r in results if not r.ok]
+    assert not bad, bad
+
+
+def run_floor(proxy: str, concurrency: int, prior: dict[str, int | None]) -> None:
+    lam = _client(proxy, concurrency)
+
+    def throttle(name: str) -> None:
+        lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+
+    def restore(item: tuple[str, int | None]) -> None:
+        name, value = item
+        if value is None:
+            lam.delete_function_concurrency(FunctionName=name)
+        else:
+            lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=value)
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(throttle, prior))
+        list(pool.map(restore, prior.items()))
+
+
+def run_floor_200(proxy: str, concurrency: int, prior: dict[str, int | None]) -> None:
+    lam = _client(proxy, concurrency)
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(
+            pool.map(
+                lambda n: lam.put_function_concurrency(
+                    FunctionName=n, ReservedConcurrentExecutions=0
+                ),
+                prior,
+            )
+        )
+
+
+def run_ctk(proxy: str, prior: dict[str, int | None]) -> None:
+    env = {**os.environ, **fake_aws_env(), "AWS_ENDPOINT_URL": proxy}
+    subprocess.run(
+        [str(CTK_PYTHON), "-c", CTK_SCRIPT, json.dumps(sorted(prior))], env=env, check=True
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--functions", type=int, default=200)
+    parser.add_argument("--delay", type=float, default=0.030)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    os.environ.update(fake_aws_env())
+    with (
+        moto_server() as moto,
+        latency_proxy(moto, args.delay) as proxy,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        prior = setup(moto, args.functions)
+        reset(moto, prior)
+        t_floor200, _ = timed(lambda: run_floor_200(proxy, args.concurrency, prior))
+        reset(moto, prior)
+        t_floor, _ = timed(lambda: run_floor(proxy, args.concurrency, prior))
+        assert observed(moto, prior) == prior
+        reset(moto, prior)
+        t_ours, _ = timed(lambda: run_chaosrun(proxy, args.concurrency, Path(tmp) / "ledger"))
+        ours_exact = observed(moto, prior) == prior
+        reset(moto, prior)
+        if CTK_PYTHON.exists():
+            t_ctk, _ = timed(lambda: run_ctk(proxy, prior))
+            after = observed(moto, prior)
+            lost = sum(1 for n, v in prior.items() if v is not None and after[n] != v)
+        else:
+            t_ctk, lost = float("nan"), -1
+    with_prior = sum(1 for v in prior.values() if v is not None)
+    print(
+        f"functions={args.functions} delay={args.delay * 1000:.0f}ms concurrency={args.concurrency}"
+    )
+    print(f"floor, 200 bare puts           : {t_floor200:7.2f} s")
+    print(f"floor, 200 puts + 200 restores : {t_floor:7.2f} s")
+    print(f"chaosrun throttle + restore    : {t_ours:7.2f} s  exact restore: {ours_exact}")
+    print(
+        f"chaostoolkit-aws put + delete  : {t_ctk:7.2f} s  prior values lost: {lost}/{with_prior}"
+    )
+    print(f"ratio chaostoolkit-aws / chaosrun      : {t_ctk / t_ours:6.1f}x  (goal >= 5x)")
+    print(f"ratio chaosrun / floor (puts+restores) : {t_ours / t_floor:6.2f}x  (goal <= 1.5x)")
+    print(f"ratio chaosrun / floor (200 bare puts) : {t_ours / t_floor200:6.2f}x")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
