@@ -1,0 +1,26 @@
+"""Options of one run (everything that is not in the experiment file)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class RunOptions:
+    #: resolve targets and plan changes; change nothing, run no probes or custom actions
+    dry_run: bool = False
+    #: configuration overrides (``--var k=v``, ``configuration:`` of ``--var-file``)
+    variables: dict[str, Any] = field(default_factory=dict)
+    #: secret overrides (``secrets:`` of ``--var-file``), scrubbed from the journal like secrets
+    secret_variables: dict[str, Any] = field(default_factory=dict)
+    #: path of the experiment, recorded in the journal and the ledger
+    experiment_file: str | None = None
+    #: use this run id instead of a fresh one
+    run_id: str | None = None
+    #: the run targets the local sandbox (recorded in the journal's environment)
+    sandbox: bool = False
+    #: install SIGINT/SIGTERM handlers (only effective in the main thread)
+    handle_signals: bool = True
+    #: seconds to wait for in-flight fault calls to return before restoring after an abort
+    fault_grace: float = 60.0

@@ -1,0 +1,83 @@
+"""Keep secrets out of the journal.
+
+Every loaded secret value (experiment ``secrets``, ``--var-file`` secrets, and configuration
+entries declared ``{type: env, key: ..., secret: true}``) is replaced by ``***`` wherever it occurs
+in the journal: outputs, arguments, exception texts, events, errors and the experiment copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+MASK = "***"
+#: shorter values would mask unrelated text everywhere; they are still masked as whole strings
+MIN_SUBSTRING = 4
+
+
+def _leaves(value: Any) -> Iterable[str]:
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v)
+    elif isinstance(value, list | tuple | set):
+        for v in value:
+            yield from _leaves(v)
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, str | int | float | bytes):
+        text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+        if text:
+            yield text
+
+
+def secret_config_keys(config_info: dict[str, Any] | None) -> list[str]:
+    """Configuration keys declared secret: ``{type: env, key: X, secret: true}``."""
+    return [
+        key
+        for key, value in (config_info or {}).items()
+        if isinstance(value, dict) and value.get("secret") is True
+    ]
+
+
+class Scrubber:
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+
+    def add(self, value: Any) -> None:
+        """Register every scalar inside ``value`` as secret."""
+        self._values.update(_leaves(value))
+
+    @property
+    def empty(self) -> bool:
+        return not self._values
+
+    def text(self, text: str) -> str:
+        if not self._values:
+            return text
+        if text in self._values:
+            return MASK
+        # longest first, so a secret containing another is masked whole
+        for secret in sorted(self._values, key=len, reverse=True):
+            if len(secret) >= MIN_SUBSTRING and secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+    def __call__(self, data: Any, keep: frozenset[str] = frozenset()) -> Any:
+        """A copy of ``data`` (JSON-like) with every secret masked, in keys and values.
+
+        Values under a key in ``keep`` (timestamps) are left as they are.
+        """
+        if isinstance(data, dict):
+            return {
+                (self.text(k) if isinstance(k, str) else k): (v if k in keep else self(v, keep))
+                for k, v in data.items()
+            }
+        if isinstance(data, list):
+            return [self(v, keep) for v in data]
+        if isinstance(data, tuple):
+            return tuple(self(v, keep) for v in data)
+        if isinstance(data, str):
+            return self.text(data)
+        if isinstance(data, int | float) and not isinstance(data, bool):
+            return MASK if str(data) in self._values and len(str(data)) >= MIN_SUBSTRING else data
+        return data
