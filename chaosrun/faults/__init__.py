@@ -4,4 +4,5 @@ Layout: one file per fault (``lambda_throttle.py``), and one thin provider modul
 (``awslambda.py``) holding the Chaos Toolkit functions experiments call.
 """
 
+import chaosrun.faults.apigateway  # noqa: F401
 from chaosrun.faults import awslambda  # noqa: F401
