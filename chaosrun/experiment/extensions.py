@@ -31,20 +31,24 @@ class _Strict(BaseModel):
 
 class Monitoring(_Strict):
     interval: float | None = Field(
-        None, gt=0, description="seconds between steady-state checks during the method"
+        default=None, gt=0, description="seconds between steady-state checks during the method"
     )
     fail_fast: bool = Field(
-        True, description="stop the method and restore at the first deviation during it"
+        default=True, description="stop the method and restore at the first deviation during it"
     )
 
 
 class Safety(_Strict):
     allowed_account_ids: list[str] | None = Field(
-        None, description="refuse to run unless the caller's account is listed"
+        default=None, description="refuse to run unless the caller's account is listed"
     )
-    allowed_regions: list[str] | None = Field(None, description="refuse faults outside these")
-    max_targets: int | None = Field(None, ge=1, description="refuse faults selecting more")
-    dry_run: bool = Field(False, description="resolve targets and print changes; change nothing")
+    allowed_regions: list[str] | None = Field(
+        default=None, description="refuse faults outside these"
+    )
+    max_targets: int | None = Field(default=None, ge=1, description="refuse faults selecting more")
+    dry_run: bool = Field(
+        default=False, description="resolve targets and print changes; change nothing"
+    )
 
 
 class AwsTarget(_Strict):
@@ -56,6 +60,6 @@ class ChaosrunSettings(_Strict):
     monitoring: Monitoring = Field(default_factory=Monitoring)
     safety: Safety = Field(default_factory=Safety)
     aws: AwsTarget = Field(default_factory=AwsTarget)
-    expect: Verdict | None = Field(None, description="documented expected verdict")
+    expect: Verdict | None = Field(default=None, description="documented expected verdict")
     #: alert sinks; the schema lives in chaosrun.alerts.config
     alerts: list[dict[str, Any]] = Field(default_factory=list)
