@@ -6,3 +6,4 @@ Layout: one file per fault (``lambda_throttle.py``), and one thin provider modul
 
 import chaosrun.faults.apigateway  # noqa: F401
 from chaosrun.faults import awslambda  # noqa: F401
+from chaosrun.faults import iam as iam  # re-exported: registers the IAM faults

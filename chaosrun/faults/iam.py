@@ -1,0 +1,8 @@
+"""Chaos Toolkit provider namespace for IAM faults (``module: chaosrun.faults.iam``)."""
+
+from chaosrun.faults.iam_remove_permissions import RemovePermissions
+from chaosrun.faults.providers import fault_provider
+
+remove_permissions = fault_provider(RemovePermissions)
+
+__all__ = ["remove_permissions"]
