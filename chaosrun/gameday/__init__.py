@@ -1,0 +1,1 @@
+"""Game days: plans, live runs, schedules and the resilience score."""
