@@ -367,7 +367,8 @@ def _make_handler(dns: Dns) -> type[BaseHTTPRequestHandler]:
             if not answer.data or answer.region is None or base is None:
                 why = (
                     f"no region for {dns.global_record}: answer "
-                    f"{answer.data or answer.response_code}, API endpoints {sorted(ctx.api_endpoints)}"
+                    f"{answer.data or answer.response_code}, API endpoints "
+                    f"{sorted(ctx.api_endpoints)}"
                 )
                 self._send(503, {"Content-Type": "application/json"}, _json_message(why), None)
                 return
