@@ -49,6 +49,7 @@ __all__ = [
     "load_experiment",
     "parse_field_path",
     "parse_variables",
+    "validate_file",
     "validate_files",
 ]
 
@@ -221,12 +222,18 @@ def experiment_files(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
+def validate_file(
+    path: str | Path, variables: dict[str, Any] | None = None
+) -> list[ValidationIssue]:
+    """Every issue in one experiment file (empty when it is valid)."""
+    return _issues_for(Path(path), variables)[0]
+
+
 def validate_files(
     paths: Iterable[str | Path], variables: dict[str, Any] | None = None
 ) -> list[ValidationIssue]:
     """Validate every file (directories: every .yaml/.yml/.json in them); all issues found."""
     issues: list[ValidationIssue] = []
     for f in experiment_files(paths):
-        found, _ = _issues_for(f, variables)
-        issues += found
+        issues += validate_file(f, variables)
     return issues
