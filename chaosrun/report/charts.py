@@ -1,0 +1,335 @@
+"""Server-side chart geometry for the reports (rendered as inline SVG by the templates).
+
+Series are down-sampled by min/max bucketing: each of at most ``max_points / 2`` time buckets
+keeps its lowest and highest sample in time order, so spikes and dips survive while a 10 Hz,
+one-hour series becomes ~1,000 points. ``None`` samples break the line (a gap).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from chaosrun.journal.model import Journal, Series
+from chaosrun.report.common import (
+    activity_name,
+    numeric,
+    tolerance_of,
+    tolerance_range,
+)
+
+MAX_POINTS = 1000
+WIDTH = 960
+HEIGHT = 240
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 12, 34
+
+#: (colour, dash pattern): lines differ by dash as well as colour
+STYLES = [
+    ("#1f5fbf", ""),
+    ("#b3261e", "7 4"),
+    ("#6b4fbb", "2 3"),
+    ("#1b7a3a", "10 3 2 3"),
+    ("#a15c00", "4 2"),
+    ("#00718f", "1 2"),
+]
+
+Point = tuple[float, float | None]
+
+
+def downsample(points: Sequence[Point], max_points: int = MAX_POINTS) -> list[list[Point]]:
+    """Split into gap-free segments and min/max-bucket them to about ``max_points`` in total."""
+    clean = sorted(points, key=lambda p: p[0])
+    if len(clean) <= max_points:
+        return _segments(clean)
+    t0, t1 = clean[0][0], clean[-1][0]
+    span = (t1 - t0) or 1.0
+    buckets = max(1, max_points // 2)
+    lows: list[Point | None] = [None] * buckets
+    highs: list[Point | None] = [None] * buckets
+    gaps = [False] * buckets
+    for t, v in clean:
+        i = min(buckets - 1, int((t - t0) / span * buckets))
+        if v is None:
+            gaps[i] = True
+            continue
+        lo, hi = lows[i], highs[i]
+        if lo is None or (lo[1] is not None and v < lo[1]):
+            lows[i] = (t, v)
+        if hi is None or (hi[1] is not None and v > hi[1]):
+            highs[i] = (t, v)
+    out: list[Point] = []
+    for i in range(buckets):
+        lo, hi = lows[i], highs[i]
+        if lo is None or hi is None:
+            if gaps[i]:
+                out.append((t0 + span * i / buckets, None))
+            continue
+        pair = sorted({lo, hi}, key=lambda p: p[0])
+        out.extend(pair)
+        if gaps[i] and lo == hi:
+            out.append((lo[0], None))
+    return _segments(out)
+
+
+def _segments(points: Sequence[Point]) -> list[list[Point]]:
+    segments: list[list[Point]] = [[]]
+    for p in points:
+        if p[1] is None or (isinstance(p[1], float) and math.isnan(p[1])):
+            if segments[-1]:
+                segments.append([])
+            continue
+        segments[-1].append(p)
+    return [s for s in segments if s]
+
+
+def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    if hi <= lo:
+        hi = lo + 1.0
+    raw = (hi - lo) / max(1, count)
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    start = math.floor(lo / step) * step
+    ticks = []
+    v = start
+    while v <= hi + step * 0.5:
+        ticks.append(round(v, 10))
+        v += step
+    return ticks
+
+
+def fmt_number(v: float) -> str:
+    if v == 0:
+        return "0"
+    if abs(v) >= 1000:
+        return f"{v / 1000:.3g}k"
+    return f"{v:.3g}"
+
+
+def fmt_elapsed(seconds: float) -> str:
+    seconds = round(seconds)
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"+{h}:{m:02d}:{s:02d}" if h else f"+{m}:{s:02d}"
+
+
+@dataclass
+class Line:
+    name: str
+    colour: str
+    dash: str
+    paths: list[str]
+    samples: int
+    shown: int
+    last: float | None
+
+
+@dataclass
+class Band:
+    x: float
+    width: float
+    label: str
+
+
+@dataclass
+class Tick:
+    pos: float
+    label: str
+
+
+@dataclass
+class Chart:
+    """Everything a template needs to draw one chart; coordinates are in the viewBox."""
+
+    id: str
+    title: str
+    description: str
+    unit: str
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    right: int = WIDTH - RIGHT
+    top: int = TOP
+    bottom: int = HEIGHT - BOTTOM
+    lines: list[Line] = field(default_factory=list)
+    faults: list[Band] = field(default_factory=list)
+    tolerance: Band | None = None  # vertical band: x = y-top, width = height
+    deviation_x: float | None = None
+    failures: list[float] = field(default_factory=list)
+    x_ticks: list[Tick] = field(default_factory=list)
+    y_ticks: list[Tick] = field(default_factory=list)
+
+
+class _Frame:
+    def __init__(self, start: datetime, end: datetime) -> None:
+        self.start = start
+        self.span = max((end - start).total_seconds(), 1e-3)
+
+    def secs(self, at: datetime) -> float:
+        return (at - self.start).total_seconds()
+
+    def x(self, seconds: float) -> float:
+        frac = min(1.0, max(0.0, seconds / self.span))
+        return LEFT + frac * (WIDTH - RIGHT - LEFT)
+
+
+def _fault_windows(journal: Journal, frame: _Frame) -> list[Band]:
+    bands = []
+    for fault in journal.chaosrun.faults:
+        injected = [t.injected_at for t in fault.targets if t.injected_at]
+        if not injected:
+            continue
+        restored = [t.restored_at for t in fault.targets if t.restored_at]
+        x0 = frame.x(frame.secs(min(injected)))
+        end = max(restored) if restored else (fault.ended or journal.end)
+        x1 = frame.x(frame.secs(end))
+        bands.append(Band(x0, max(1.5, x1 - x0), f"{fault.activity}: inject \u2192 restore"))
+    return bands
+
+
+def _build(
+    chart_id: str,
+    title: str,
+    unit: str,
+    named: list[tuple[str, list[Point]]],
+    journal: Journal,
+    frame: _Frame,
+    tolerance: tuple[float, float] | None = None,
+    failures: list[float] | None = None,
+) -> Chart | None:
+    lines_data = []
+    lo, hi = math.inf, -math.inf
+    for name, pts in named:
+        segments = downsample(pts)
+        values = [v for seg in segments for _, v in seg if v is not None]
+        if not values:
+            continue
+        lo, hi = min(lo, *values), max(hi, *values)
+        last = next((v for _, v in reversed(pts) if v is not None), None)
+        lines_data.append((name, segments, len(pts), sum(len(s) for s in segments), last))
+    if not lines_data:
+        return None
+    if tolerance:
+        lo, hi = min(lo, tolerance[0]), max(hi, tolerance[1])
+    if unit == "ratio":
+        lo, hi = min(lo, 0.0), max(hi, 1.0)
+    if lo > 0 and lo < (hi - lo):
+        lo = 0.0
+    ticks = nice_ticks(lo, hi)
+    y_lo, y_hi = ticks[0], ticks[-1]
+    plot_h = (HEIGHT - BOTTOM) - TOP
+
+    def y(v: float) -> float:
+        return TOP + plot_h * (1 - (v - y_lo) / ((y_hi - y_lo) or 1.0))
+
+    chart = Chart(id=chart_id, title=title, unit=unit, description="")
+    for i, (name, segments, n, shown, last) in enumerate(lines_data):
+        colour, dash = STYLES[i % len(STYLES)]
+        paths = [
+            "M" + " L".join(f"{frame.x(t):.1f},{y(v):.1f}" for t, v in seg if v is not None)
+            for seg in segments
+        ]
+        chart.lines.append(Line(name, colour, dash, paths, n, shown, last))
+    chart.y_ticks = [Tick(y(v), fmt_number(v)) for v in ticks]
+    step = nice_ticks(0, frame.span, 6)
+    chart.x_ticks = [Tick(frame.x(s), fmt_elapsed(s)) for s in step if s <= frame.span + 1e-6]
+    chart.faults = _fault_windows(journal, frame)
+    if journal.chaosrun.deviated_at:
+        chart.deviation_x = frame.x(frame.secs(journal.chaosrun.deviated_at))
+    if tolerance:
+        top, bottom = y(tolerance[1]), y(tolerance[0])
+        chart.tolerance = Band(top, bottom - top, f"tolerance {tolerance[0]:g} to {tolerance[1]:g}")
+    chart.failures = failures or []
+    names = ", ".join(f"{ln.name} (last {fmt_number(ln.last or 0)} {unit})" for ln in chart.lines)
+    chart.description = (
+        f"{title}: {names}. Time axis from the run start ({frame.span:.0f} s). "
+        f"{len(chart.faults)} fault window(s) shaded"
+        + (", deviation marked with a vertical line." if chart.deviation_x is not None else ".")
+    )
+    return chart
+
+
+def _series_points(series: Series, frame: _Frame) -> list[Point]:
+    return [(frame.secs(at), v) for at, v in series.points]
+
+
+def timeline_charts(journal: Journal) -> list[Chart]:
+    """Traffic series grouped by unit, then one chart per probe with numeric outputs."""
+    frame = _Frame(journal.start, journal.end)
+    charts: list[Chart] = []
+    by_unit: dict[str, list[Series]] = {}
+    for s in journal.chaosrun.series:
+        by_unit.setdefault(s.unit, []).append(s)
+    for n, (unit, group) in enumerate(by_unit.items()):
+        title = {
+            "ratio": "Success ratio",
+            "ms": "Latency (ms)",
+        }.get(unit, f"Series ({unit})" if unit else "Series")
+        chart = _build(
+            f"series-{n}",
+            title,
+            unit,
+            [(s.name, _series_points(s, frame)) for s in group],
+            journal,
+            frame,
+        )
+        if chart:
+            charts.append(chart)
+
+    probes: dict[str, list[Point]] = {}
+    fails: dict[str, list[float]] = {}
+    tolerances: dict[str, object] = {}
+    checks = [journal.steady_states.before, *journal.steady_states.during]
+    checks.append(journal.steady_states.after)
+    for chk in checks:
+        if chk is None:
+            continue
+        for run in chk.probes:
+            name = activity_name(run)
+            tolerances.setdefault(name, tolerance_of(run))
+            probes.setdefault(name, []).append((frame.secs(chk.at), numeric(run.output)))
+            if run.tolerance_met is False or run.status != "succeeded":
+                fails.setdefault(name, []).append(frame.x(frame.secs(chk.at)))
+    for n, (name, pts) in enumerate(probes.items()):
+        if all(v is None for _, v in pts):
+            continue
+        chart = _build(
+            f"probe-{n}",
+            f"Probe {name}",
+            "",
+            [(name, [p for p in pts if p[1] is not None])],
+            journal,
+            frame,
+            tolerance=tolerance_range(tolerances.get(name)),
+            failures=_thin(fails.get(name, [])),
+        )
+        if chart:
+            charts.append(chart)
+    return charts
+
+
+def _thin(xs: list[float]) -> list[float]:
+    """At most one failure marker per horizontal pixel."""
+    return sorted({round(x) for x in xs})
+
+
+@dataclass
+class Spark:
+    """A sparkline of runs: bar height = duration, bar style = verdict."""
+
+    width: int
+    height: int
+    bars: list[tuple[float, float, float, str, str]]  # x, y, h, css class, title
+
+
+def sparkline(runs: list[tuple[str, float, str]], width: int = 160, height: int = 28) -> Spark:
+    """``runs`` = (verdict css class, duration, title) in time order (last 40 kept)."""
+    runs = runs[-40:]
+    longest = max((d for _, d, _ in runs), default=1.0) or 1.0
+    bw = width / max(len(runs), 1)
+    bars = []
+    for i, (css, dur, title) in enumerate(runs):
+        h = max(3.0, (height - 2) * dur / longest)
+        bars.append((i * bw + 0.5, height - h, h, css, title))
+    return Spark(width, height, bars)
