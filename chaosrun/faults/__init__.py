@@ -4,6 +4,7 @@ Layout: one file per fault (``lambda_throttle.py``), and one thin provider modul
 (``awslambda.py``) holding the Chaos Toolkit functions experiments call.
 """
 
-import chaosrun.faults.apigateway  # noqa: F401
+from chaosrun.faults import apigateway as apigateway  # registers the API Gateway faults
 from chaosrun.faults import awslambda  # noqa: F401
+from chaosrun.faults import dynamodb as dynamodb  # registers the DynamoDB faults
 from chaosrun.faults import iam as iam  # re-exported: registers the IAM faults
