@@ -77,13 +77,13 @@ class MatchCondition(_Model):
 
 
 class _Failure(_Model):
-    rate: float = Field(1.0, ge=0, le=1, description="probability per invocation, 0..1")
-    match: list[MatchCondition] | None = Field(None, description="1.x match conditions")
+    rate: float = Field(default=1.0, ge=0, le=1, description="probability per invocation, 0..1")
+    match: list[MatchCondition] | None = Field(default=None, description="1.x match conditions")
 
 
 class LatencyFailure(_Failure):
-    min_ms: Number | None = Field(None, ge=0)
-    max_ms: Number | None = Field(None, ge=0)
+    min_ms: Number | None = Field(default=None, ge=0)
+    max_ms: Number | None = Field(default=None, ge=0)
 
 
 class ExceptionFailure(_Failure):
@@ -91,7 +91,7 @@ class ExceptionFailure(_Failure):
 
 
 class StatusCodeFailure(_Failure):
-    status_code: int | None = Field(None, ge=100, le=599)
+    status_code: int | None = Field(default=None, ge=100, le=599)
 
 
 class DenylistFailure(_Failure):
@@ -99,11 +99,11 @@ class DenylistFailure(_Failure):
 
 
 class DiskspaceFailure(_Failure):
-    megabytes: Number | None = Field(None, gt=0, le=10240)
+    megabytes: Number | None = Field(default=None, gt=0, le=10240)
 
 
 class TimeoutFailure(_Failure):
-    buffer_ms: Number | None = Field(None, ge=0)
+    buffer_ms: Number | None = Field(default=None, ge=0)
 
 
 class CorruptionFailure(_Failure):

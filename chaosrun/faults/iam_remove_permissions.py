@@ -36,7 +36,9 @@ DENY_PREFIX = "chaosrun-deny-"
 
 class DenySpec(Params):
     actions: list[str] = Field(min_length=1, description='IAM actions, e.g. "dynamodb:PutItem"')
-    resources: list[str] = Field(["*"], min_length=1, description="resource ARNs (default *)")
+    resources: list[str] = Field(
+        default=["*"], min_length=1, description="resource ARNs (default *)"
+    )
 
     def policy_name(self) -> str:
         digest = hashlib.sha256(
@@ -61,9 +63,13 @@ class DenySpec(Params):
 
 
 class RemovePermissionsParams(TargetedParams):
-    detach_policies: list[str] | None = Field(None, description="managed policy ARNs to detach")
-    remove_inline_policies: list[str] | None = Field(None, description="inline policy names")
-    deny: DenySpec | None = Field(None, description="add an inline explicit Deny policy")
+    detach_policies: list[str] | None = Field(
+        default=None, description="managed policy ARNs to detach"
+    )
+    remove_inline_policies: list[str] | None = Field(
+        default=None, description="inline policy names"
+    )
+    deny: DenySpec | None = Field(default=None, description="add an inline explicit Deny policy")
 
     @model_validator(mode="after")
     def _one_mode(self) -> RemovePermissionsParams:

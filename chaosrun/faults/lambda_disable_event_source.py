@@ -29,7 +29,7 @@ _ENABLED_STATES = {"Enabled", "Enabling", "Creating", "Updating"}
 
 
 class DisableEventSourceParams(TargetedParams):
-    uuids: list[str] | None = Field(None, description="event source mapping UUIDs")
+    uuids: list[str] | None = Field(default=None, description="event source mapping UUIDs")
     event_source_arns: list[str] | None = Field(
         None, description="only mappings reading from these sources (queue, stream, table ARNs)"
     )

@@ -18,6 +18,7 @@ overwritten.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -44,19 +45,19 @@ from chaosrun.plugins import FAULTS
 
 class InjectFailureParams(TargetedParams):
     mode: Literal["latency", "exception", "statuscode", "denylist"]
-    rate: float = Field(1.0, gt=0, le=1, description="share of invocations affected, 0..1")
-    min_latency_ms: int | None = Field(None, ge=0, description="latency: lower bound")
-    max_latency_ms: int | None = Field(None, ge=0, description="latency: upper bound")
-    exception_message: str = Field("Injected by chaosrun", description="exception: message")
-    status_code: int = Field(500, ge=100, le=599, description="statuscode: HTTP status")
-    denylist: list[str] | None = Field(None, description="denylist: host regexes to block")
+    rate: float = Field(default=1.0, gt=0, le=1, description="share of invocations affected, 0..1")
+    min_latency_ms: int | None = Field(default=None, ge=0, description="latency: lower bound")
+    max_latency_ms: int | None = Field(default=None, ge=0, description="latency: upper bound")
+    exception_message: str = Field(default="Injected by chaosrun", description="exception: message")
+    status_code: int = Field(default=500, ge=100, le=599, description="statuscode: HTTP status")
+    denylist: list[str] | None = Field(default=None, description="denylist: host regexes to block")
     parameter_name: str | None = Field(
         None, description=f"SSM parameter (default: the function's {PARAM_ENV})"
     )
     format: Literal["0.x", "1.x"] | None = Field(
         None, description="failure-lambda format (default: the parameter's, else 1.x)"
     )
-    attach_layer: str | None = Field(None, description="layer version ARN to add")
+    attach_layer: str | None = Field(default=None, description="layer version ARN to add")
     set_environment: dict[str, str] | None = Field(
         None, description="environment variables to set, e.g. AWS_LAMBDA_EXEC_WRAPPER"
     )
@@ -96,7 +97,7 @@ class InjectFailureParams(TargetedParams):
 
 class ParameterValue(BaseModel):
     value: str
-    type: str = Field("String", description="String or SecureString")
+    type: str = Field(default="String", description="String or SecureString")
 
 
 class FailureInjection(BaseModel):
@@ -179,10 +180,9 @@ class InjectFailure(Fault[InjectFailureParams, FailureInjection]):
         if fmt is None:
             fmt = "1.x"
             if before.parameter is not None:
-                try:
+                # not a failure-lambda configuration yet: write the current format
+                with contextlib.suppress(ValueError):
                     fmt = FailureConfig.parse(before.parameter.value).source_format
-                except ValueError:
-                    pass  # not a failure-lambda configuration yet: write the current format
         value = self.params.failure_config().to_json(fmt)
         kind = before.parameter.type if before.parameter else "String"
         return FailureInjection(
@@ -200,10 +200,9 @@ class InjectFailure(Fault[InjectFailureParams, FailureInjection]):
         if state.parameter != current.parameter:
             ssm = self._ssm(target)
             if state.parameter is None:
-                try:
+                # shared by several targets and already deleted: fine
+                with contextlib.suppress(ssm.exceptions.ParameterNotFound):
                     ssm.delete_parameter(Name=state.parameter_name)
-                except ssm.exceptions.ParameterNotFound:
-                    pass  # shared by several targets and already deleted
             else:
                 ssm.put_parameter(
                     Name=state.parameter_name,
