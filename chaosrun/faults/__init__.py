@@ -7,4 +7,5 @@ Layout: one file per fault (``lambda_throttle.py``), and one thin provider modul
 from chaosrun.faults import apigateway as apigateway  # registers the API Gateway faults
 from chaosrun.faults import awslambda  # noqa: F401
 from chaosrun.faults import dynamodb as dynamodb  # registers the DynamoDB faults
+from chaosrun.faults import events as events  # registers the EventBridge faults
 from chaosrun.faults import iam as iam  # re-exported: registers the IAM faults
