@@ -3,4 +3,32 @@
 # Import the fault package before anything pulls in chaosrun.journal: journal.model imports
 # faults.base, whose package __init__ imports the providers, which import journal.model again.
 # Entering through chaosrun.faults first resolves that cycle.
+from typing import TYPE_CHECKING, Any
+
 import chaosrun.faults  # noqa: F401
+
+if TYPE_CHECKING:
+    from chaosrun.experiment.loader import (
+        LoadedExperiment,
+        load_experiment,
+        parse_variables,
+        validate_file,
+        validate_files,
+    )
+
+__all__ = [
+    "LoadedExperiment",
+    "load_experiment",
+    "parse_variables",
+    "validate_file",
+    "validate_files",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # lazy, so importing chaosrun.experiment.extensions stays light and cycle-free
+    if name in __all__:
+        from chaosrun.experiment import loader
+
+        return getattr(loader, name)
+    raise AttributeError(name)

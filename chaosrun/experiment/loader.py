@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +64,6 @@ class LoadedExperiment:
     lines: LineMap
     #: the reusable hypothesis file used by ``steady-state-hypothesis: {use: ...}``, if any
     hypothesis_source: Path | None = None
-    #: secret values from ``--var-file`` files (``secrets:`` key), for chaoslib's load_secrets
-    secret_vars: dict[str, Any] = field(default_factory=dict)
 
     def line_of(self, path: str | Sequence[str | int]) -> int | None:
         """Line of a field path (``"method[2].provider"`` or ``("method", 2, "provider")``);
