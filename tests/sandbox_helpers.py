@@ -157,3 +157,13 @@ def eventually(check: Callable[[], object], what: str, attempts: int = 400) -> o
             return value
         time.sleep(0.025)
     raise AssertionError(f"never happened: {what}")
+
+
+def make_table(sb: Sandbox, name: str, region: str | None = None) -> None:
+    """A PAY_PER_REQUEST table with string hash key ``pk``."""
+    client(sb, "dynamodb", region).create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chaosrun.sandbox import Sandbox
-from tests.sandbox_helpers import client, eventually, invoke, make_function
+from tests.sandbox_helpers import client, eventually, invoke, make_function, make_table
 
 pytestmark = pytest.mark.sandbox
 
@@ -18,13 +18,7 @@ pytestmark = pytest.mark.sandbox
 @pytest.fixture(scope="module")
 def sb() -> Iterator[Sandbox]:
     with Sandbox(regions=["us-east-1", "eu-west-1"], deploy_app=False) as sandbox:
-        ddb = client(sandbox, "dynamodb")
-        ddb.create_table(
-            TableName="orders",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        make_table(sandbox, "orders")
         yield sandbox
 
 
