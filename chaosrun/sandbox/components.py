@@ -11,4 +11,10 @@ DEFAULT_COMPONENTS: list[str] = [
     "chaosrun.sandbox.metrics:Metrics",
     "chaosrun.sandbox.lambda_runtime:LambdaRuntime",
     "chaosrun.sandbox.api_endpoints:ApiEndpoints",
+    # data plane for Route 53, DynamoDB global tables, CloudWatch alarms, EventBridge
+    "chaosrun.sandbox.route53_health:Route53Health",
+    "chaosrun.sandbox.dns:Dns",
+    "chaosrun.sandbox.global_tables:GlobalTables",
+    "chaosrun.sandbox.alarms:Alarms",
+    "chaosrun.sandbox.eventbridge:EventBridge",
 ]
