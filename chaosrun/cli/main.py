@@ -25,6 +25,8 @@ COMMAND_MODULES = [
     "chaosrun.cli.cmd_list",
     "chaosrun.cli.cmd_report",
     "chaosrun.cli.cmd_sandbox",
+    "chaosrun.cli.cmd_gameday",
+    "chaosrun.cli.cmd_schedule",
 ]
 
 EXIT_INVALID = 2
