@@ -9,4 +9,5 @@ from chaosrun.faults import awslambda  # noqa: F401
 from chaosrun.faults import dynamodb as dynamodb  # registers the DynamoDB faults
 from chaosrun.faults import events as events  # registers the EventBridge faults
 from chaosrun.faults import iam as iam  # re-exported: registers the IAM faults
+from chaosrun.faults import region as region  # registers the regional impairment
 from chaosrun.faults import route53 as route53  # registers the Route 53 faults

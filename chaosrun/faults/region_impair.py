@@ -1,0 +1,91 @@
+"""Take one region out: a composite of Lambda throttling, DynamoDB deny and DNS failover.
+
+In ``region``, the selected ``functions`` get reserved concurrency 0 (every invoke is throttled,
+``chaosrun.faults.awslambda.throttle``), the selected ``tables`` refuse item reads and writes
+(``chaosrun.faults.dynamodb.deny_access``), and the selected Route 53 ``health_checks`` (those
+of the region's endpoints) are inverted so DNS fails over (``chaosrun.faults.route53.
+force_failover``). The parts are applied in that order (DNS first, so traffic is already moving
+when the region breaks) under one ledger group, and ``restore_run`` restores the group as one
+unit. Selectors given by ``names`` or ``tags`` look only in ``region``; ``arns`` name their own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from chaosrun.faults.base import CompositeFault, Params
+from chaosrun.faults.dynamodb_deny_access import DenyAccess
+from chaosrun.faults.lambda_throttle import Throttle
+from chaosrun.faults.route53_force_failover import ForceFailover, HealthCheckParams
+from chaosrun.plugins import FAULTS
+
+
+class ResourceSelector(Params):
+    """Resources of the region by ``names``, ``arns`` or ``tags`` (exactly one)."""
+
+    names: list[str] | None = None
+    arns: list[str] | None = None
+    tags: dict[str, str] | None = None
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> ResourceSelector:
+        if sum(1 for k in ("names", "arns", "tags") if getattr(self, k)) != 1:
+            raise ValueError("give exactly one of names, arns or tags")
+        return self
+
+
+class ImpairParams(Params):
+    region: str = Field(description="the region to take out, e.g. us-east-1")
+    functions: ResourceSelector | None = Field(None, description="Lambda functions to throttle")
+    tables: ResourceSelector | None = Field(None, description="DynamoDB tables to deny")
+    health_checks: HealthCheckParams | None = Field(
+        None, description="Route 53 health checks of the region's endpoints to invert"
+    )
+    table_duration_seconds: int | None = Field(
+        None, ge=1, le=43200, description="the tables' Deny statements expire by themselves"
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> ImpairParams:
+        if not (self.functions or self.tables or self.health_checks):
+            raise ValueError("select at least one of functions, tables or health_checks")
+        return self
+
+
+def _selection(selector: Params) -> dict[str, Any]:
+    return selector.model_dump(mode="json", exclude_none=True)
+
+
+# the registry is typed for plain faults; the runtime dispatches composites by ``composite``
+@FAULTS.register("chaosrun.faults.region.impair")  # type: ignore[arg-type]
+class Impair(CompositeFault):
+    name = "chaosrun.faults.region.impair"
+    summary = (
+        "Take a region out: throttle its Lambda functions to 0, deny its DynamoDB tables, "
+        "invert its Route 53 health checks; restored as one unit."
+    )
+    params_model = ImpairParams
+    permissions = tuple(
+        sorted({*Throttle.permissions, *DenyAccess.permissions, *ForceFailover.permissions})
+    )
+
+    def expand(self) -> list[tuple[str, dict[str, Any]]]:
+        p: ImpairParams = self.params
+        parts: list[tuple[str, dict[str, Any]]] = []
+        if p.health_checks:
+            parts.append((ForceFailover.name, _selection(p.health_checks)))
+        if p.functions:
+            parts.append(
+                (
+                    Throttle.name,
+                    {**_selection(p.functions), "regions": [p.region], "reserved_concurrency": 0},
+                )
+            )
+        if p.tables:
+            args = {**_selection(p.tables), "regions": [p.region]}
+            if p.table_duration_seconds:
+                args["duration_seconds"] = p.table_duration_seconds
+            parts.append((DenyAccess.name, args))
+        return parts

@@ -1,0 +1,123 @@
+"""region.impair: every part injected in the region only, and restore_run undoes all of it."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from test_fault_dynamodb_pause_replication import EXISTING, make_table, policy
+from test_fault_route53_force_failover import inverted, make_check
+
+from chaosrun.aws.clients import AwsClients
+from chaosrun.errors import InvalidParameters
+from chaosrun.faults.base import RestoreStatus
+from chaosrun.faults.runtime import FaultContext, apply_fault, new_run_id, restore_run
+from chaosrun.ledger import Ledger
+
+FAULT = "chaosrun.faults.region.impair"
+
+
+def _zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("app.py", "def handler(e, c):\n    return e\n")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def world():
+    with mock_aws():
+        role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+        lambdas: dict[str, Any] = {}
+        tables: dict[str, tuple[Any, str]] = {}
+        for region in ("us-east-1", "us-west-2"):
+            lam = boto3.client("lambda", region_name=region)
+            for name in ("orders", "stock"):
+                lam.create_function(
+                    FunctionName=name,
+                    Runtime="python3.12",
+                    Role=role["Role"]["Arn"],
+                    Handler="app.handler",
+                    Code={"ZipFile": _zip()},
+                    Tags={"app": "shop"},
+                )
+            lam.put_function_concurrency(FunctionName="stock", ReservedConcurrentExecutions=20)
+            lambdas[region] = lam
+            ddb = boto3.client("dynamodb", region_name=region)
+            tables[region] = (ddb, make_table(ddb, "orders", {"app": "shop"}))
+        ddb, arn = tables["us-east-1"]
+        ddb.put_resource_policy(
+            ResourceArn=arn, Policy=json.dumps({"Version": "2012-10-17", "Statement": [EXISTING]})
+        )
+        r53 = boto3.client("route53", region_name="us-east-1")
+        checks = {
+            "east": make_check(r53, "us-east-1"),
+            "east-inverted": make_check(r53, "us-east-1", inverted=True),
+            "west": make_check(r53, "us-west-2"),
+        }
+        yield lambdas, tables, r53, checks
+
+
+def _snapshot(world: Any) -> dict[str, Any]:
+    lambdas, tables, r53, checks = world
+    return {
+        "concurrency": {
+            (region, name): lam.get_function_concurrency(FunctionName=name).get(
+                "ReservedConcurrentExecutions"
+            )
+            for region, lam in lambdas.items()
+            for name in ("orders", "stock")
+        },
+        "policies": {region: policy(ddb, arn) for region, (ddb, arn) in tables.items()},
+        "inverted": {k: inverted(r53, v) for k, v in checks.items()},
+    }
+
+
+ARGS = {
+    "region": "us-east-1",
+    "functions": {"tags": {"app": "shop"}},
+    "tables": {"names": ["orders"]},
+    "health_checks": {"tags": {"region": "us-east-1"}},
+}
+
+
+def test_impair_then_restore_leaves_everything_as_before(world, tmp_path) -> None:
+    lambdas, tables, r53, checks = world
+    before = _snapshot(world)
+    ctx = FaultContext(run_id=new_run_id(), clients=AwsClients(), ledger=Ledger(tmp_path / "l"))
+    record = apply_fault(ctx, FAULT, ARGS)
+    assert len(record.targets) == 2 + 1 + 2  # functions, table, health checks
+
+    east = lambdas["us-east-1"]
+    assert east.get_function_concurrency(FunctionName="orders")["ReservedConcurrentExecutions"] == 0
+    assert east.get_function_concurrency(FunctionName="stock")["ReservedConcurrentExecutions"] == 0
+    ddb, arn = tables["us-east-1"]
+    sids = [s["Sid"] for s in policy(ddb, arn)["Statement"]]
+    assert sids[0] == EXISTING["Sid"] and sids[1].startswith("ChaosrunDenyAccess")
+    assert inverted(r53, checks["east"]) and inverted(r53, checks["east-inverted"])
+    # the other region is untouched
+    assert _snapshot(world)["concurrency"][("us-west-2", "stock")] == 20
+    assert _snapshot(world)["policies"]["us-west-2"] is None
+    assert not inverted(r53, checks["west"])
+    # one ledger group: restored as one unit
+    assert len({e.intent.group for e in ctx.ledger.load(ctx.run_id).pending}) == 1
+
+    results = restore_run(ctx.ledger, ctx.clients, ctx.run_id)
+    assert all(r.ok for _, r in results)
+    assert RestoreStatus.RESTORED in {r.status for _, r in results}
+    assert len(results) == 5
+    assert _snapshot(world) == before
+    assert not ctx.ledger.load(ctx.run_id).pending
+
+
+def test_needs_a_part(tmp_path) -> None:
+    ctx = FaultContext(run_id=new_run_id(), clients=AwsClients(), ledger=Ledger(tmp_path / "l"))
+    with pytest.raises(InvalidParameters, match="at least one"):
+        apply_fault(ctx, FAULT, {"region": "us-east-1"})
+    with pytest.raises(InvalidParameters, match="exactly one"):
+        apply_fault(ctx, FAULT, {"region": "us-east-1", "tables": {}})
