@@ -12,11 +12,29 @@ from __future__ import annotations
 
 import http.client
 import ssl
+import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 #: status reported for connection errors and timeouts
 NO_RESPONSE = 0
+
+
+_tls_lock = threading.Lock()
+_tls_contexts: dict[bool, ssl.SSLContext] = {}
+
+
+def _tls_context(verify: bool) -> ssl.SSLContext:
+    """One shared context per mode: loading the CA store takes tens of ms, under the GIL."""
+    with _tls_lock:
+        ctx = _tls_contexts.get(verify)
+        if ctx is None:
+            ctx = ssl.create_default_context()
+            if not verify:
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+            _tls_contexts[verify] = ctx
+        return ctx
 
 
 @dataclass
@@ -32,11 +50,8 @@ class HttpPool:
 
     def __init__(self, timeout: float = 5.0, verify_tls: bool = True) -> None:
         self.timeout = timeout
+        self.verify_tls = verify_tls
         self._conns: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
-        self._tls = ssl.create_default_context()
-        if not verify_tls:
-            self._tls.check_hostname = False
-            self._tls.verify_mode = ssl.CERT_NONE
 
     def _connection(self, scheme: str, host: str, port: int) -> http.client.HTTPConnection:
         key = (scheme, host, port)
@@ -44,7 +59,7 @@ class HttpPool:
         if conn is None:
             if scheme == "https":
                 conn = http.client.HTTPSConnection(
-                    host, port, timeout=self.timeout, context=self._tls
+                    host, port, timeout=self.timeout, context=_tls_context(self.verify_tls)
                 )
             else:
                 conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
