@@ -4,9 +4,10 @@ In ``region``, the selected ``functions`` get reserved concurrency 0 (every invo
 ``chaosrun.faults.awslambda.throttle``), the selected ``tables`` refuse item reads and writes
 (``chaosrun.faults.dynamodb.deny_access``), and the selected Route 53 ``health_checks`` (those
 of the region's endpoints) are inverted so DNS fails over (``chaosrun.faults.route53.
-force_failover``). The parts are applied in that order (DNS first, so traffic is already moving
-when the region breaks) under one ledger group, and ``restore_run`` restores the group as one
-unit. Selectors given by ``names`` or ``tags`` look only in ``region``; ``arns`` name their own.
+force_failover``). The parts are applied DNS first (so traffic is already moving when the
+region breaks), then functions, then tables, under one ledger group; ``restore_run`` restores
+the group as one unit. Selectors by ``names`` or ``tags`` look only in ``region``; ``arns`` name
+their own region.
 """
 
 from __future__ import annotations
