@@ -12,15 +12,11 @@ import jinja2
 
 from chaosrun.gameday.record import GameDayRecord
 from chaosrun.journal.model import Journal, Verdict
+from chaosrun.report.common import VERDICTS
 from chaosrun.report.markdown import _cell as cell
 from chaosrun.report.templating import TEMPLATES, environment
 
-VERDICT_WORDS = {
-    Verdict.HELD: "held",
-    Verdict.DEVIATED: "deviated",
-    Verdict.ABORTED: "aborted",
-    Verdict.RESTORE_INCOMPLETE: "restore incomplete",
-}
+VERDICT_WORDS: dict[Verdict, str] = {v: info.label.lower() for v, info in VERDICTS.items()}
 
 
 @lru_cache(maxsize=1)
@@ -57,6 +53,7 @@ def render_gameday_html(record: GameDayRecord, journals: dict[int, Journal]) -> 
             journals=journals,
             timeline=timeline(record, journals),
             words=VERDICT_WORDS,
+            verdicts=VERDICTS,
         )
     )
 

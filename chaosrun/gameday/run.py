@@ -138,7 +138,17 @@ class GameDay:
 
     def _step(self, index: int, step: Step) -> StepResult:
         path = self.loaded.experiment_path(step)
-        title = step.title or path.stem
+        try:
+            loaded = load_experiment(path, step.vars)
+        except ChaosrunError as exc:  # changed on disk since the plan was validated
+            return StepResult(
+                index=index,
+                title=step.title or path.stem,
+                experiment_file=str(path),
+                status="invalid",
+                reason=str(exc),
+            )
+        title = step.title or str(loaded.raw.get("title") or path.stem)
         result = StepResult(index=index, title=title, experiment_file=str(path), status="skipped")
         if self._stop.is_set():
             result.status = "halted"
@@ -153,12 +163,6 @@ class GameDay:
         if not self._pause(f"pause before {title}", step.pause_before, index, title):
             result.status = "halted"
             result.reason = self.record.halt_reason
-            return result
-        try:
-            loaded = load_experiment(path, step.vars)
-        except ChaosrunError as exc:
-            result.status = "invalid"
-            result.reason = str(exc)
             return result
         runner = Runner(
             loaded.raw,
