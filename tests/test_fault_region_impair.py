@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 from test_fault_dynamodb_pause_replication import EXISTING, make_table, policy
+from test_fault_lambda_throttle import _zip
 from test_fault_route53_force_failover import inverted, make_check
 
 from chaosrun.aws.clients import AwsClients
@@ -20,13 +19,6 @@ from chaosrun.faults.runtime import FaultContext, apply_fault, new_run_id, resto
 from chaosrun.ledger import Ledger
 
 FAULT = "chaosrun.faults.region.impair"
-
-
-def _zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", "def handler(e, c):\n    return e\n")
-    return buf.getvalue()
 
 
 @pytest.fixture
