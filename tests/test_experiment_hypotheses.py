@@ -204,3 +204,20 @@ def test_shipped_http_availability(tmp_path: Path) -> None:
         "timeout": 0.5,
         "verify_tls": True,
     }
+
+
+def test_bad_parameter_value_is_located_at_its_with_entry(project: Path) -> None:
+    p = write(
+        project / "exp.yaml", (EXPERIMENT % "\n    url: x\n    timeout: soon").replace("\n\n", "\n")
+    )
+    [bad] = issues_of(p)
+    assert bad.field == "steady-state-hypothesis.probes[0].provider.timeout"
+    assert (bad.file, bad.line) == (str(p), 9)
+    assert "got string 'soon'" in bad.message
+
+
+def test_unresolved_use_does_not_flag_refs_to_its_probes(project: Path) -> None:
+    text = (EXPERIMENT % "{url: x}").replace("use: endpoint", "use: nowhere")
+    p = write(project / "exp.yaml", text.replace("method: []", "method:\n  - ref: answers"))
+    [bad] = issues_of(p)
+    assert bad.field == "steady-state-hypothesis.use"

@@ -1,10 +1,10 @@
 """Loading and validating experiment files (Chaos Toolkit format plus our ``chaosrun`` block)."""
 
+from typing import TYPE_CHECKING, Any
+
 # Import the fault package before anything pulls in chaosrun.journal: journal.model imports
 # faults.base, whose package __init__ imports the providers, which import journal.model again.
 # Entering through chaosrun.faults first resolves that cycle.
-from typing import TYPE_CHECKING, Any
-
 import chaosrun.faults  # noqa: F401
 
 if TYPE_CHECKING:

@@ -18,10 +18,9 @@ Plain ``chaos run`` ignores that key, so an experiment using it still runs there
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 
+from chaosrun.alerts.config import SinkConfig
 from chaosrun.journal.model import Verdict
 
 
@@ -61,5 +60,5 @@ class ChaosrunSettings(_Strict):
     safety: Safety = Field(default_factory=Safety)
     aws: AwsTarget = Field(default_factory=AwsTarget)
     expect: Verdict | None = Field(default=None, description="documented expected verdict")
-    #: alert sinks; the schema lives in chaosrun.alerts.config
-    alerts: list[dict[str, Any]] = Field(default_factory=list)
+    #: alert sinks; the schema lives in chaosrun.alerts.config (secrets only as references)
+    alerts: list[SinkConfig] = Field(default_factory=list)

@@ -199,10 +199,16 @@ def expand_hypothesis(raw: dict[str, Any], experiment: Path, lines: LineMap) -> 
                 )
             )
 
-    probes = _substitute(template.probes, values)
+    whole: list[tuple[FieldPath, str]] = []
+    probes = _substitute(template.probes, values, ("probes",), whole)
+    # a value that is entirely one parameter is located at its `with:` entry in the experiment
+    given = {name: lines.locate((*here, "with", name)) for name in args}
     lines.drop(here)
     lines.graft((*here, "title"), doc.lines, ("title",))
     lines.graft((*here, "probes"), doc.lines, ("probes",))
+    for at, pname in whole:
+        if pname in given:
+            lines.lines[(*here, *at)] = given[pname]
     return Expanded({"title": template.title, "probes": probes}, path, issues)
 
 
@@ -216,16 +222,20 @@ def _placeholders(value: Any, path: FieldPath) -> list[tuple[FieldPath, str]]:
     return []
 
 
-def _substitute(value: Any, params: dict[str, Any]) -> Any:
+def _substitute(
+    value: Any, params: dict[str, Any], path: FieldPath, whole: list[tuple[FieldPath, str]]
+) -> Any:
+    """Replace ``${param}``; ``whole`` collects the paths whose value is one parameter."""
     if isinstance(value, str):
-        whole = _VAR.fullmatch(value)
-        if whole and whole.group(1) in params:
-            return params[whole.group(1)]
+        full = _VAR.fullmatch(value)
+        if full and full.group(1) in params:
+            whole.append((path, full.group(1)))
+            return params[full.group(1)]
         return _VAR.sub(
             lambda m: str(params[m.group(1)]) if m.group(1) in params else m.group(0), value
         )
     if isinstance(value, dict):
-        return {k: _substitute(v, params) for k, v in value.items()}
+        return {k: _substitute(v, params, (*path, k), whole) for k, v in value.items()}
     if isinstance(value, list):
-        return [_substitute(v, params) for v in value]
+        return [_substitute(v, params, (*path, i), whole) for i, v in enumerate(value)]
     return value

@@ -149,10 +149,12 @@ def _issues_for(
         return issues, None
     raw: dict[str, Any] = copy.deepcopy(doc.data)
 
+    block = raw.get("steady-state-hypothesis")
+    uses = isinstance(block, dict) and "use" in block
     expanded = expand_hypothesis(raw, path, lines)
     issues += expanded.issues
     hypothesis_ok = not expanded.issues
-    if expanded.source is not None or "use" in (raw.get("steady-state-hypothesis") or {}):
+    if uses:
         if expanded.hypothesis is not None:
             raw["steady-state-hypothesis"] = expanded.hypothesis
         else:
@@ -164,7 +166,7 @@ def _issues_for(
         model = Experiment.model_validate(raw)
     except ValidationError as exc:
         issues += issues_from_errors(exc.errors(), raw, lines, Experiment)
-    issues += check_refs(raw, lines)
+    issues += check_refs(raw, lines, hypothesis_known=hypothesis_ok)
     issues += check_names(raw, lines)
     issues += check_plugin_arguments(raw, lines)
     if issues or model is None or not hypothesis_ok:
