@@ -1,0 +1,94 @@
+"""The orders app, declared: what ``deploy`` creates in every region.
+
+Active-active in two regions: a REST API (stage ``prod``, custom domain ``api.orders.sandbox``)
+with Lambda proxy integrations, a DynamoDB global table, an EventBridge bus with a rule to an SQS
+queue, Route 53 failover between the regions by health check, and CloudWatch alarms. Edit this
+file to change the app; ``deploy.py`` only interprets it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+APP = "orders"
+REGIONS = ["us-east-1", "eu-west-1"]  # the first is the PRIMARY for failover
+TABLE = "orders"
+BUS = "orders"
+QUEUE = "order-events"
+RULE = "order-created"
+API_NAME = "orders-api"
+STAGE = "prod"
+DOMAIN = "api.orders.sandbox"
+ZONE = "orders.sandbox"
+HEALTH_PATH = "/health"
+
+#: one entry per function: route, handler, and the least privilege it needs
+FUNCTIONS: list[dict[str, Any]] = [
+    {
+        "component": "create-order",
+        "name": "orders-create-order",
+        "handler": "handlers.create_order",
+        "method": "POST",
+        "path": "/orders",
+        "actions": {"dynamodb": ["dynamodb:PutItem"], "events": ["events:PutEvents"]},
+    },
+    {
+        "component": "get-order",
+        "name": "orders-get-order",
+        "handler": "handlers.get_order",
+        "method": "GET",
+        "path": "/orders/{id}",
+        "actions": {"dynamodb": ["dynamodb:GetItem"]},
+    },
+    {
+        "component": "health",
+        "name": "orders-health",
+        "handler": "handlers.health",
+        "method": "GET",
+        "path": "/health",
+        "actions": {"dynamodb": ["dynamodb:GetItem"]},
+    },
+]
+
+HEALTH_CHECK = {"Type": "HTTP", "RequestInterval": 10, "FailureThreshold": 3}
+
+#: per region; ``{function}``/``{api}`` are filled in by deploy
+ALARMS: list[dict[str, Any]] = [
+    {
+        "name": "orders-api-5xx-rate",
+        "Namespace": "AWS/ApiGateway",
+        "MetricName": "5XXError",
+        "Dimensions": {"ApiName": "{api}", "Stage": STAGE},
+        "Statistic": "Average",  # 5XXError is 0/1 per request: its average is the error rate
+        "Period": 60,
+        "EvaluationPeriods": 1,
+        "Threshold": 0.05,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "TreatMissingData": "notBreaching",
+    },
+    {
+        "name": "orders-api-latency-p99",
+        "Namespace": "AWS/ApiGateway",
+        "MetricName": "Latency",
+        "Dimensions": {"ApiName": "{api}", "Stage": STAGE},
+        "ExtendedStatistic": "p99",
+        "Period": 60,
+        "EvaluationPeriods": 3,
+        "DatapointsToAlarm": 2,
+        "Threshold": 1000.0,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "TreatMissingData": "notBreaching",
+    },
+    {
+        "name": "orders-create-order-errors",
+        "Namespace": "AWS/Lambda",
+        "MetricName": "Errors",
+        "Dimensions": {"FunctionName": "orders-create-order"},
+        "Statistic": "Sum",
+        "Period": 60,
+        "EvaluationPeriods": 1,
+        "Threshold": 1.0,
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "TreatMissingData": "notBreaching",
+    },
+]

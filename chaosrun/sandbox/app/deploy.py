@@ -1,0 +1,312 @@
+"""Deploy the orders app (``definition.py``) with plain boto3 against the sandbox endpoint."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+import zipfile
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field
+
+from chaosrun.sandbox.app import definition as d
+from chaosrun.sandbox.base import SandboxContext
+
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+class FunctionInfo(BaseModel):
+    name: str
+    arn: str
+    component: str
+
+
+class RegionInfo(BaseModel):
+    region: str
+    functions: list[FunctionInfo]
+    api_id: str
+    #: the region's API endpoint (custom-domain routing), None if no API endpoint component
+    url: str | None
+    #: the stage URL form, works without the custom domain
+    stage_url: str | None
+    health_check_id: str | None
+    queue_url: str
+    alarms: list[str]
+
+
+class AppInfo(BaseModel):
+    """What ``deploy`` created; printed by ``chaosrun sandbox up``."""
+
+    app: str = d.APP
+    table: str = d.TABLE
+    event_bus: str = d.BUS
+    domain: str = d.DOMAIN
+    hosted_zone_id: str
+    global_url: str | None
+    regions: dict[str, RegionInfo] = Field(default_factory=dict)
+
+    def summary(self) -> str:
+        lines = [f"orders app: global {self.global_url}  (Route 53 {self.domain})"]
+        for info in self.regions.values():
+            lines.append(
+                f"  {info.region}: {info.url}  api {info.api_id}  health check "
+                f"{info.health_check_id}  functions {', '.join(f.name for f in info.functions)}"
+            )
+        return "\n".join(lines)
+
+
+def handler_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.write(Path(__file__).with_name("handlers.py"), "handlers.py")
+    return buffer.getvalue()
+
+
+def _role_policy(ctx: SandboxContext, fn: dict[str, Any]) -> dict[str, Any]:
+    resources = {
+        "dynamodb": f"arn:aws:dynamodb:*:{ctx.account_id}:table/{d.TABLE}",
+        "events": f"arn:aws:events:*:{ctx.account_id}:event-bus/{d.BUS}",
+    }
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": actions, "Resource": resources[service]}
+            for service, actions in fn["actions"].items()
+        ],
+    }
+
+
+def _create_roles(ctx: SandboxContext, region: str) -> dict[str, str]:
+    iam = ctx.clients.client("iam", region)
+    roles: dict[str, str] = {}
+    for fn in d.FUNCTIONS:
+        role = iam.create_role(
+            RoleName=f"{fn['name']}-role", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST)
+        )["Role"]["Arn"]
+        iam.put_role_policy(
+            RoleName=f"{fn['name']}-role",
+            PolicyName="least-privilege",
+            PolicyDocument=json.dumps(_role_policy(ctx, fn)),
+        )
+        roles[fn["name"]] = role
+    return roles
+
+
+def _create_table(ctx: SandboxContext, regions: list[str]) -> None:
+    ddb = ctx.clients.client("dynamodb", regions[0])
+    ddb.create_table(
+        TableName=d.TABLE,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        Tags=[{"Key": "app", "Value": d.APP}],
+    )
+    if len(regions) > 1:  # a global table: replicas in the other regions
+        ddb.update_table(
+            TableName=d.TABLE,
+            ReplicaUpdates=[{"Create": {"RegionName": r}} for r in regions[1:]],
+        )
+
+
+def deploy(ctx: SandboxContext) -> AppInfo:
+    """Create the orders app in ``definition.REGIONS`` (those the sandbox serves).
+
+    Independent parts (roles, table, zone, each region) are created concurrently: the sandbox
+    start-up budget (3 s to a deployed app) leaves no room to do them one by one.
+    """
+    regions = [r for r in d.REGIONS if r in ctx.regions] or ctx.regions[:1]
+    primary = regions[0]
+    code = handler_zip()
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="deploy-orders") as pool:
+        roles = pool.submit(_create_roles, ctx, primary)
+        table = pool.submit(_create_table, ctx, regions)
+        zone = pool.submit(
+            lambda: ctx.clients.client("route53", primary).create_hosted_zone(
+                Name=d.ZONE, CallerReference=str(uuid.uuid4())
+            )["HostedZone"]["Id"]
+        )
+        per_region = [pool.submit(_deploy_region, ctx, r, roles, code) for r in regions]
+        table.result()
+        info = AppInfo(hosted_zone_id=zone.result(), global_url=ctx.global_endpoint)
+        changes = []
+        for index, future in enumerate(per_region):
+            region_info, record = future.result()
+            info.regions[region_info.region] = region_info
+            if index < 2:
+                record["Failover"] = "PRIMARY" if index == 0 else "SECONDARY"
+                changes.append({"Action": "UPSERT", "ResourceRecordSet": record})
+    ctx.clients.client("route53", primary).change_resource_record_sets(
+        HostedZoneId=info.hosted_zone_id, ChangeBatch={"Changes": changes}
+    )
+    return info
+
+
+def _deploy_region(
+    ctx: SandboxContext, region: str, roles_future: Future[dict[str, str]], code: bytes
+) -> tuple[RegionInfo, dict[str, Any]]:
+    account = ctx.account_id
+    lam = ctx.clients.client("lambda", region)
+    events = ctx.clients.client("events", region)
+    sqs = ctx.clients.client("sqs", region)
+    apigw = ctx.clients.client("apigateway", region)
+
+    # events: bus -> rule -> queue
+    events.create_event_bus(Name=d.BUS)
+    queue_url = sqs.create_queue(QueueName=d.QUEUE)["QueueUrl"]
+    queue_arn = f"arn:aws:sqs:{region}:{account}:{d.QUEUE}"
+    rule_arn = events.put_rule(
+        Name=d.RULE,
+        EventBusName=d.BUS,
+        EventPattern=json.dumps({"source": ["orders"], "detail-type": ["OrderCreated"]}),
+    )["RuleArn"]
+    sqs.set_queue_attributes(
+        QueueUrl=queue_url,
+        Attributes={
+            "Policy": json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "events.amazonaws.com"},
+                            "Action": "sqs:SendMessage",
+                            "Resource": queue_arn,
+                            "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+                        }
+                    ],
+                }
+            )
+        },
+    )
+    events.put_targets(
+        Rule=d.RULE, EventBusName=d.BUS, Targets=[{"Id": "order-events", "Arn": queue_arn}]
+    )
+
+    # alarms
+    cw = ctx.clients.client("cloudwatch", region)
+    alarm_names = []
+    for alarm in d.ALARMS:
+        spec = {k: v for k, v in alarm.items() if k != "name"}
+        dims = {k: v.format(api=d.API_NAME) for k, v in spec.pop("Dimensions").items()}
+        spec["Dimensions"] = [{"Name": k, "Value": v} for k, v in dims.items()]
+        cw.put_metric_alarm(AlarmName=alarm["name"], Tags=[{"Key": "app", "Value": d.APP}], **spec)
+        alarm_names.append(alarm["name"])
+
+    # functions
+    roles = roles_future.result()
+    functions: list[FunctionInfo] = []
+    for fn in d.FUNCTIONS:
+        created = lam.create_function(
+            FunctionName=fn["name"],
+            Runtime="python3.11",
+            Role=roles[fn["name"]],
+            Handler=fn["handler"],
+            Code={"ZipFile": code},
+            Timeout=10,
+            MemorySize=256,
+            Environment={"Variables": {"TABLE_NAME": d.TABLE, "EVENT_BUS_NAME": d.BUS}},
+            Tags={"app": d.APP, "component": fn["component"]},
+        )
+        functions.append(
+            FunctionInfo(name=fn["name"], arn=created["FunctionArn"], component=fn["component"])
+        )
+
+    # REST API with Lambda proxy integrations
+    api_id = apigw.create_rest_api(
+        name=d.API_NAME, endpointConfiguration={"types": ["REGIONAL"]}, tags={"app": d.APP}
+    )["id"]
+    resources = {r["path"]: r["id"] for r in apigw.get_resources(restApiId=api_id)["items"]}
+    for fn, info in zip(d.FUNCTIONS, functions, strict=True):
+        parent = "/"
+        for part in fn["path"].strip("/").split("/"):
+            path = parent.rstrip("/") + "/" + part
+            if path not in resources:
+                resources[path] = apigw.create_resource(
+                    restApiId=api_id, parentId=resources[parent], pathPart=part
+                )["id"]
+            parent = path
+        resource_id = resources[fn["path"]]
+        apigw.put_method(
+            restApiId=api_id,
+            resourceId=resource_id,
+            httpMethod=fn["method"],
+            authorizationType="NONE",
+        )
+        apigw.put_integration(
+            restApiId=api_id,
+            resourceId=resource_id,
+            httpMethod=fn["method"],
+            type="AWS_PROXY",
+            integrationHttpMethod="POST",
+            uri=f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{info.arn}/invocations",
+        )
+        lam.add_permission(
+            FunctionName=fn["name"],
+            StatementId="apigateway-invoke",
+            Action="lambda:InvokeFunction",
+            Principal="apigateway.amazonaws.com",
+            SourceArn=f"arn:aws:execute-api:{region}:{account}:{api_id}/*/*/*",
+        )
+    apigw.create_deployment(restApiId=api_id, stageName=d.STAGE)
+    domain = apigw.create_domain_name(
+        domainName=d.DOMAIN,
+        regionalCertificateArn=f"arn:aws:acm:{region}:{account}:certificate/sandbox",
+        endpointConfiguration={"types": ["REGIONAL"]},
+    )
+    apigw.create_base_path_mapping(domainName=d.DOMAIN, restApiId=api_id, stage=d.STAGE)
+
+    # health check on the regional endpoint
+    base = ctx.api_endpoints.get(region)
+    health_check_id = None
+    if base:
+        target = urlsplit(base)
+        health_check_id = ctx.clients.client("route53", region).create_health_check(
+            CallerReference=str(uuid.uuid4()),
+            HealthCheckConfig={
+                **d.HEALTH_CHECK,
+                "IPAddress": target.hostname or "127.0.0.1",
+                "Port": target.port or 80,
+                "ResourcePath": target.path.rstrip("/") + d.HEALTH_PATH,
+            },
+        )["HealthCheck"]["Id"]
+    record: dict[str, Any] = {
+        "Name": d.DOMAIN,
+        "Type": "A",
+        "SetIdentifier": region,
+        "AliasTarget": {
+            "HostedZoneId": domain["regionalHostedZoneId"],
+            "DNSName": domain["regionalDomainName"],
+            "EvaluateTargetHealth": False,
+        },
+    }
+    if health_check_id:
+        record["HealthCheckId"] = health_check_id
+
+    return (
+        RegionInfo(
+            region=region,
+            functions=functions,
+            api_id=api_id,
+            url=base,
+            stage_url=f"{base.rstrip('/')}/restapis/{api_id}/{d.STAGE}/_user_request_"
+            if base
+            else None,
+            health_check_id=health_check_id,
+            queue_url=queue_url,
+            alarms=alarm_names,
+        ),
+        record,
+    )
