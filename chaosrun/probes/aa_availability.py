@@ -28,7 +28,7 @@ class AvailabilityOutput(ProbeOutput):
     success_ratio: float | None
     availability_pct: float | None
     min_availability_pct: float | None = None
-    ok: bool | None = Field(description="availability >= bound (None without a bound or data)")
+    ok: bool | None = Field(description="availability >= bound (None without a bound)")
 
     def measurements(self) -> list[Measurement]:
         return [
@@ -57,8 +57,8 @@ class Availability(Probe[AvailabilityParams, AvailabilityOutput]):
         n, ok, ratio = window_success(p.buckets(out))
         pct = None if ratio is None else round(ratio * 100, 4)
         verdict = None
-        if p.min_availability_pct is not None and pct is not None:
-            verdict = pct >= p.min_availability_pct
+        if p.min_availability_pct is not None:  # no requests in the window: not shown available
+            verdict = pct is not None and pct >= p.min_availability_pct
         return AvailabilityOutput(
             session=p.session,
             window_start=start,
