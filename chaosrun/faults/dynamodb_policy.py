@@ -24,7 +24,6 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from chaosrun.aws.discovery import targets_from
-from chaosrun.aws.locks import ADAPTERS, TagAdapter, register_adapter
 from chaosrun.faults.base import Fault, Params, ResourceGone, Target, TargetedParams
 
 TABLE_KIND = "dynamodb:table"
@@ -173,9 +172,3 @@ class TablePolicyFault(Fault[Any, ChaosStatements]):
             Policy=json.dumps({"Version": version, "Statement": statements}),
             ExpectedRevisionId=policy.revision_id if policy and policy.revision_id else "NO_POLICY",
         )
-
-
-# moto, and so the sandbox, cannot tag DynamoDB tables through the Resource Groups Tagging API
-# (UntagResources answers "Service not yet supported"): lock tables with DynamoDB's own calls.
-_table = ADAPTERS[TABLE_KIND]
-register_adapter(TABLE_KIND, TagAdapter(_table.get, _table.put, _table.delete, "dynamodb"))

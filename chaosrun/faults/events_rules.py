@@ -13,7 +13,6 @@ from typing import Any
 from pydantic import Field
 
 from chaosrun.aws.clients import AwsClients
-from chaosrun.aws.locks import ADAPTERS, TagAdapter, register_adapter
 from chaosrun.faults.base import Target, TargetedParams
 
 RULE_KIND = "events:rule"
@@ -70,9 +69,3 @@ def discover_rules(clients: AwsClients, params: RuleParams, regions: list[str]) 
 
 def events_client(clients: AwsClients, target: Target) -> Any:
     return clients.client("events", target.region)
-
-
-# moto, and so the sandbox, cannot tag rules through the Resource Groups Tagging API (TagResources
-# answers "Service not yet supported"): lock rules with EventBridge's own tag calls.
-_rule = ADAPTERS[RULE_KIND]
-register_adapter(RULE_KIND, TagAdapter(_rule.get, _rule.put, _rule.delete, "events"))
