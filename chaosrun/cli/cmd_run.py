@@ -1,0 +1,292 @@
+"""``chaosrun run``: run experiments, write journals and reports, print a verdict summary."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import importlib
+import sys
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chaosrun.errors import InvalidInput, SandboxError
+
+EXIT_INVALID = 2
+SUFFIXES = (".yaml", ".yml", ".json")
+
+#: report option -> (module, function, file suffix under --reports-dir)
+REPORTS: dict[str, tuple[str, str, str]] = {
+    "report": ("chaosrun.report.html", "render_html", ".html"),
+    "junit": ("chaosrun.report.junit", "render_junit", ".junit.xml"),
+    "markdown": ("chaosrun.report.markdown", "render_markdown", ".md"),
+}
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "run",
+        help="run experiments; always restores what they changed",
+        description=(
+            "Run each experiment: safety checks, steady state before, method (hypothesis "
+            "re-checked during it), steady state after, restore, rollbacks. Exit code: 0 held, "
+            "1 deviated, 2 invalid input, 3 aborted/errored, 4 restore incomplete (worst of all "
+            "experiments)."
+        ),
+    )
+    p.add_argument("paths", nargs="+", metavar="FILE|DIR|GLOB", help="experiment files")
+    p.add_argument("--journal", metavar="PATH", help="journal JSON (default: journal.json)")
+    p.add_argument("--report", metavar="PATH", help="HTML report")
+    p.add_argument("--junit", metavar="PATH", help="JUnit XML")
+    p.add_argument("--markdown", metavar="PATH", help="Markdown summary")
+    p.add_argument(
+        "--reports-dir", metavar="DIR", help="write journal, HTML, JUnit and Markdown here"
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="show targets, changes and IAM permissions only"
+    )
+    p.add_argument("--var", action="append", default=[], metavar="K=V", help="configuration value")
+    p.add_argument("--var-file", action="append", default=[], metavar="F", help="JSON/YAML/.env")
+    p.add_argument("--region", help="AWS region (overrides the experiment's chaosrun.aws)")
+    p.add_argument("--profile", help="AWS profile (overrides the experiment's chaosrun.aws)")
+    p.add_argument("--sandbox", action="store_true", help="run against a local sandbox")
+    p.set_defaults(handler=handle)
+
+
+# -- inputs -----------------------------------------------------------------------------------
+def expand_paths(patterns: list[str]) -> list[Path]:
+    """Files, directories (their .yaml/.yml/.json files, recursively) and globs."""
+    files: list[Path] = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else []
+        candidates = [Path(m) for m in matches] or [Path(pattern)]
+        for path in candidates:
+            if path.is_dir():
+                files.extend(
+                    sorted(
+                        f
+                        for f in path.rglob("*")
+                        if f.suffix.lower() in SUFFIXES
+                        and "steady_state" not in f.relative_to(path).parts[:-1]
+                        and not any(p.startswith(".") for p in f.relative_to(path).parts)
+                    )
+                )
+            elif path.is_file():
+                files.append(path)
+            else:
+                raise InvalidInput(f"{pattern}: no such file, directory or matching glob")
+    unique = list(dict.fromkeys(files))
+    if not unique:
+        raise InvalidInput(f"no experiment files in {' '.join(patterns)}")
+    return unique
+
+
+def _parse_variables(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    try:
+        from chaosrun.experiment.loader import parse_variables
+    except ImportError:  # pragma: no cover - the loader ships with chaosrun
+        from chaoslib import convert_vars, merge_vars
+
+        config_vars, secret_vars = merge_vars(convert_vars(args.var), args.var_file)
+        return dict(config_vars), dict(secret_vars)
+    return parse_variables(args.var, args.var_file)
+
+
+def load_experiment_file(path: Path, variables: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """THE seam to the experiment loader: ``(raw CTK dict, ChaosrunSettings)``.
+
+    Uses :func:`chaosrun.experiment.loader.load_experiment` (validation with file:line issues);
+    falls back to plain YAML/JSON parsing only if the loader is not importable.
+    """
+    try:
+        from chaosrun.experiment.loader import load_experiment
+    except ImportError:  # pragma: no cover
+        return _load_plain(path)
+    loaded = load_experiment(path, variables)
+    return loaded.raw, loaded.settings
+
+
+def _load_plain(path: Path) -> tuple[dict[str, Any], Any]:
+    import yaml
+
+    from chaosrun.engine import settings_from
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidInput(f"{path}: {exc}") from None
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"{path}: not a Chaos Toolkit experiment (expected a mapping)")
+    return raw, settings_from(raw)
+
+
+def _start_sandbox(args: argparse.Namespace) -> AbstractContextManager[Any]:
+    """Hook for ``--sandbox``: a context manager that starts the local sandbox and points this
+    process's AWS settings at it. Wired by the integrator (``chaosrun.cli.sandboxed``)."""
+    raise SandboxError(
+        "--sandbox is not wired into `chaosrun run` yet. Start a sandbox with `chaosrun sandbox` "
+        "and run with AWS_ENDPOINT_URL pointing at it."
+    )
+
+
+# -- outputs ----------------------------------------------------------------------------------
+def _output_path(explicit: str | None, stem: str, several: bool) -> Path | None:
+    if explicit is None:
+        return None
+    path = Path(explicit)
+    if several:
+        path = path.with_name(f"{path.stem}-{stem}{path.suffix}")
+    return path
+
+
+def _renderer(option: str) -> Callable[[Any], str] | None:
+    module_name, func_name, _ = REPORTS[option]
+    try:
+        return getattr(importlib.import_module(module_name), func_name)
+    except (ImportError, AttributeError) as exc:
+        print(f"warning: --{option} skipped: {module_name} unavailable ({exc})", file=sys.stderr)
+        return None
+
+
+def write_outputs(journal: Any, args: argparse.Namespace, stem: str, several: bool) -> None:
+    targets: dict[str, Path] = {}
+    reports_dir = Path(args.reports_dir) if args.reports_dir else None
+    journal_path = _output_path(args.journal, stem, several)
+    if journal_path is None and reports_dir is None:
+        journal_path = Path(f"journal-{stem}.json" if several else "journal.json")
+    if reports_dir is not None:
+        reports_dir.mkdir(parents=True, exist_ok=True)
+        targets["journal"] = reports_dir / f"{stem}.journal.json"
+        for option, (_, _, suffix) in REPORTS.items():
+            targets[option] = reports_dir / f"{stem}{suffix}"
+    if journal_path is not None:
+        targets["journal"] = journal_path
+    for option in REPORTS:
+        path = _output_path(getattr(args, option), stem, several)
+        if path is not None:
+            targets[option] = path
+    for option, path in targets.items():
+        if option == "journal":
+            text = journal.to_json()
+        else:
+            render = _renderer(option)
+            if render is None:
+                continue
+            try:
+                text = render(journal)
+            except Exception as exc:
+                print(f"warning: --{option} failed: {exc}", file=sys.stderr)
+                continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"{option}: {path}", file=sys.stderr)
+
+
+def print_dry_run(journal: Any) -> None:
+    permissions: set[str] = set()
+    print(f"dry run of {journal.title!r}: nothing was changed")
+    for record in journal.chaosrun.faults:
+        permissions.update(record.permissions)
+        print(f"  {record.activity} ({record.fault}), {len(record.targets)} target(s):")
+        for target in record.targets:
+            print(f"    {target.target}: {target.before} -> {target.after}")
+    for run in journal.run:
+        if run.status == "skipped":
+            print(f"  {run.activity.get('name')}: not run in a dry run")
+    for error in journal.chaosrun.errors:
+        print(f"  error: {error}")
+    if permissions:
+        print("IAM permissions needed:")
+        for permission in sorted(permissions | {"sts:GetCallerIdentity"}):
+            print(f"  {permission}")
+
+
+# -- the command ------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    experiment: str
+    exit_code: int
+    verdict: str
+    restore: str
+    duration: float
+
+
+def _restore_summary(journal: Any) -> str:
+    targets = [t for f in journal.chaosrun.faults for t in f.targets]
+    if journal.chaosrun.dry_run:
+        return "dry run"
+    if not targets:
+        return "nothing to restore"
+    bad = [t for t in targets if t.restore is None or not t.restore.ok]
+    if bad:
+        return f"{len(bad)}/{len(targets)} NOT restored"
+    return f"all {len(targets)} restored"
+
+
+def run_one(path: Path, args: argparse.Namespace, several: bool) -> Outcome:
+    from chaosrun.aws.clients import AwsClients, AwsSettings
+    from chaosrun.engine import Runner, RunOptions
+
+    started = time.monotonic()
+    try:
+        config_vars, secret_vars = _parse_variables(args)
+        experiment, settings = load_experiment_file(path, config_vars)
+        aws = settings.aws.model_copy(
+            update={k: v for k, v in (("region", args.region), ("profile", args.profile)) if v}
+        )
+        settings = settings.model_copy(update={"aws": aws})
+        runner = Runner(
+            experiment,
+            settings,
+            clients=AwsClients(AwsSettings(profile=aws.profile, region=aws.region)),
+            options=RunOptions(
+                dry_run=args.dry_run,
+                variables=config_vars,
+                secret_variables=secret_vars,
+                experiment_file=str(path),
+                sandbox=args.sandbox,
+            ),
+        )
+        print(f"chaosrun: running {path} (run {runner.run_id})", file=sys.stderr)
+        journal = runner.run()
+    except InvalidInput as exc:
+        print(f"error: {path}: {exc}", file=sys.stderr)
+        return Outcome(str(path), EXIT_INVALID, "invalid", "nothing changed", 0.0)
+    write_outputs(journal, args, path.stem, several)
+    if journal.chaosrun.dry_run:
+        print_dry_run(journal)
+    verdict = journal.chaosrun.verdict
+    print(f"{path}: {verdict.value} — {journal.chaosrun.reason}", file=sys.stderr)
+    return Outcome(
+        str(path),
+        journal.chaosrun.exit_code,
+        verdict.value,
+        _restore_summary(journal),
+        time.monotonic() - started,
+    )
+
+
+def print_summary(outcomes: list[Outcome]) -> None:
+    headers = ("experiment", "verdict", "restore", "duration", "exit")
+    rows = [
+        (o.experiment, o.verdict, o.restore, f"{o.duration:.1f}s", str(o.exit_code))
+        for o in outcomes
+    ]
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    for row in [headers, *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+def handle(args: argparse.Namespace) -> int:
+    files = expand_paths(args.paths)
+    several = len(files) > 1
+    if args.sandbox:
+        with _start_sandbox(args):
+            outcomes = [run_one(f, args, several) for f in files]
+    else:
+        outcomes = [run_one(f, args, several) for f in files]
+    print_summary(outcomes)
+    return max(o.exit_code for o in outcomes)

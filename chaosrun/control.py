@@ -1,0 +1,102 @@
+"""Chaos Toolkit control: restore chaosrun faults under plain ``chaos run``.
+
+Plain ``chaos run`` skips rollbacks after SIGINT/SIGTERM or a failed activity, and knows nothing
+of chaosrun's ledger. Declare this control and every fault a chaosrun provider injected in that
+run is restored -- before the declared rollbacks, and again (idempotently) when the experiment
+ends, whatever happened:
+
+.. code-block:: yaml
+
+    controls:
+      - name: chaosrun
+        provider:
+          type: python
+          module: chaosrun.control
+
+Restore results are added to the CTK journal under ``chaosrun_restore``. Anything that could not
+be restored is logged, stays in the ledger, and ``chaosrun rollback`` restores it later.
+Under ``chaosrun run`` this control is not needed (the engine restores itself) and does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from chaosrun.faults.runtime import FaultContext, active_context, restore_run, set_active_context
+
+log = logging.getLogger("chaosrun.control")
+_lock = threading.Lock()
+_results: list[dict[str, Any]] = []
+
+
+def _restore(configuration: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Restore the standalone context's run; a no-op when nothing is pending."""
+    with _lock:
+        ctx: FaultContext = active_context(configuration)
+        ledger = ctx.ledger
+        if ctx.dry_run or not ledger.path(ctx.run_id).exists():
+            return []
+        if not ledger.load(ctx.run_id).pending:
+            return []
+        results = restore_run(ledger, ctx.clients, ctx.run_id)
+        out = []
+        for entry, result in results:
+            out.append(
+                {
+                    "run_id": ctx.run_id,
+                    "target": entry.intent.target.model_dump(mode="json"),
+                    "fault": entry.intent.fault,
+                    "status": result.status.value,
+                    "detail": result.detail,
+                }
+            )
+            if result.ok:
+                log.info("chaosrun restored %s: %s", entry.intent.target, result.status.value)
+            else:
+                log.error(
+                    "chaosrun could not restore %s: %s %s. Run `chaosrun rollback --run %s`.",
+                    entry.intent.target,
+                    result.status.value,
+                    result.detail,
+                    ctx.run_id,
+                )
+        _results.extend(out)
+        return out
+
+
+def before_rollback_control(
+    context: Any,
+    state: Any = None,
+    experiment: Any = None,
+    configuration: dict[str, Any] | None = None,
+    secrets: Any = None,
+    **kwargs: Any,
+) -> None:
+    """Restore faults before the experiment's declared rollbacks run."""
+    try:
+        _restore(configuration)
+    except Exception:
+        log.exception("chaosrun restore before rollbacks failed; trying again at the end")
+
+
+def after_experiment_control(
+    context: Any,
+    state: Any = None,
+    experiment: Any = None,
+    configuration: dict[str, Any] | None = None,
+    secrets: Any = None,
+    **kwargs: Any,
+) -> None:
+    """Restore whatever is still pending (rollbacks skipped, signals), annotate the journal,
+    and forget the run so the next experiment in this process gets a new one."""
+    try:
+        _restore(configuration)
+    except Exception:
+        log.exception("chaosrun restore at the end of the experiment failed")
+    with _lock:
+        if isinstance(state, dict):
+            state["chaosrun_restore"] = list(_results)
+        _results.clear()
+        set_active_context(None)
