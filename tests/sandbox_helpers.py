@@ -41,8 +41,15 @@ def client(sb: Sandbox, service: str, region: str | None = None, **config: Any) 
         endpoint_url=sb.endpoint_url,
         aws_access_key_id=CONTROL_ACCESS_KEY,
         aws_secret_access_key=CONTROL_SECRET_KEY,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, **config),
     )
+
+
+#: the policy of roles ``make_function`` creates: the function may call anything
+ALLOW_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
 
 
 def zip_handler(
@@ -79,9 +86,10 @@ def make_function(
     region: str | None = None,
     filename: str = "app.py",
 ) -> str:
-    """Create a python3.11 function from ``source``; returns its ARN."""
+    """Create a python3.11 function from ``source``; returns its ARN. Without ``role_arn`` the
+    function gets a new role allowing everything (:data:`ALLOW_ALL`)."""
     lam = client(sb, "lambda", region)
-    role_arn = role_arn or make_role(sb, f"{name}-role")
+    role_arn = role_arn or make_role(sb, f"{name}-role", ALLOW_ALL)
     resp = lam.create_function(
         FunctionName=name,
         Runtime="python3.11",
@@ -167,3 +175,60 @@ def make_table(sb: Sandbox, name: str, region: str | None = None) -> None:
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+
+
+def make_proxy_api(
+    sb: Sandbox,
+    name: str,
+    function_arn: str,
+    stage: str = "prod",
+    permit: bool = True,
+    region: str | None = None,
+) -> str:
+    """A REST API with ``/{proxy+}`` (ANY) proxied to ``function_arn``, deployed to ``stage``;
+    ``permit`` grants apigateway.amazonaws.com lambda:InvokeFunction. Returns the API id."""
+    region = region or sb.regions[0]
+    apigw = client(sb, "apigateway", region)
+    api_id = apigw.create_rest_api(name=name)["id"]
+    root = next(r["id"] for r in apigw.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
+    proxy = apigw.create_resource(restApiId=api_id, parentId=root, pathPart="{proxy+}")["id"]
+    uri = f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+    for resource in (root, proxy):
+        apigw.put_method(
+            restApiId=api_id, resourceId=resource, httpMethod="ANY", authorizationType="NONE"
+        )
+        apigw.put_integration(
+            restApiId=api_id,
+            resourceId=resource,
+            httpMethod="ANY",
+            type="AWS_PROXY",
+            integrationHttpMethod="POST",
+            uri=uri,
+        )
+    apigw.create_deployment(restApiId=api_id, stageName=stage)
+    if permit:
+        client(sb, "lambda", region).add_permission(
+            FunctionName=function_arn,
+            StatementId=f"apigw-{api_id}",
+            Action="lambda:InvokeFunction",
+            Principal="apigateway.amazonaws.com",
+            SourceArn=f"arn:aws:execute-api:{region}:123456789012:{api_id}/*/*/*",
+        )
+    return str(api_id)
+
+
+def http(method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """A plain HTTP request: (status, headers, decoded JSON body or raw text)."""
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            status, hdrs, raw = resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as err:
+        status, hdrs, raw = err.code, dict(err.headers), err.read()
+    try:
+        return status, hdrs, json.loads(raw)
+    except ValueError:
+        return status, hdrs, raw.decode()

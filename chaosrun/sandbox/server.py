@@ -56,6 +56,20 @@ def _quiet_handler() -> type:
 _QuietHandler: Any = None
 
 
+def serve_wsgi(app: Any, host: str = "127.0.0.1", port: int = 0, name: str = "sandbox") -> Any:
+    """Serve ``app`` on a threaded werkzeug server in a daemon thread; returns the server
+    (``server.server_port``; stop with ``shutdown()`` and ``server_close()``)."""
+    from werkzeug.serving import make_server
+
+    global _QuietHandler
+    if _QuietHandler is None:
+        _QuietHandler = _quiet_handler()
+    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+    server.daemon_threads = True  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
+    return server
+
+
 def reset_moto() -> None:
     """Forget every resource moto holds in this process."""
     from moto.moto_api._internal.models import moto_api_backend
@@ -84,7 +98,6 @@ class Sandbox:
         self.components: list[Component] = []
         self.app: Any = None
         self._server: Any = None
-        self._thread: threading.Thread | None = None
         self._context: SandboxContext | None = None
 
     # -- public -----------------------------------------------------------------------------
@@ -127,27 +140,15 @@ class Sandbox:
             DomainDispatcherApplication,
             create_backend_app,
         )
-        from werkzeug.serving import make_server
 
         from chaosrun.sandbox.middleware import SandboxMiddleware
-
-        global _QuietHandler
-        if _QuietHandler is None:
-            _QuietHandler = _quiet_handler()
 
         started = time.monotonic()
         reset_moto()
         self.components = self._load_components()
         moto_app = DomainDispatcherApplication(create_backend_app)
         app = SandboxMiddleware(moto_app, lambda: self.components)
-        self._server = make_server(
-            self.host, self.port, app, threaded=True, request_handler=_QuietHandler
-        )
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="sandbox-server", daemon=True
-        )
-        self._thread.start()
+        self._server = serve_wsgi(app, self.host, self.port, "sandbox-server")
         self._context = SandboxContext(
             endpoint_url=self.endpoint_url,
             regions=self.regions,
@@ -174,9 +175,6 @@ class Sandbox:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._thread = None
 
     def __enter__(self) -> Sandbox:
         return self.start()
