@@ -110,3 +110,26 @@ def test_moto_api_reachable_over_plain_http() -> None:
         resp = urllib.request.urlopen(sb.endpoint_url + "/moto-api/data.json")
         assert resp.status == 200
         resp.close()
+
+
+def test_cli_sandbox_up_prints_exports_and_stops(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+    import threading
+
+    from chaosrun.cli import cmd_sandbox
+
+    stop = threading.Event()
+    args = argparse.Namespace(port=0, regions="eu-west-1", no_app=True, time_scale=1.0)
+    stop.set()  # returns right after start-up and printing
+    assert cmd_sandbox.run_up(args, stop) == 0
+    out = capsys.readouterr().out
+    assert "export AWS_ENDPOINT_URL=http://127.0.0.1:" in out
+    assert "export AWS_DEFAULT_REGION=eu-west-1" in out
+    assert "# API endpoint eu-west-1: http://127.0.0.1:" in out
+
+
+def test_cli_parser_knows_sandbox_up() -> None:
+    from chaosrun.cli.main import build_parser
+
+    args = build_parser().parse_args(["sandbox", "up", "--port", "0", "--no-app"])
+    assert args.port == 0 and args.no_app is True
