@@ -29,7 +29,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from chaosrun.errors import LedgerError
-from chaosrun.faults.base import RestoreResult, RestoreStatus, Target
+from chaosrun.targets import RestoreResult, RestoreStatus, Target
 
 SETTLED = {RestoreStatus.RESTORED, RestoreStatus.ALREADY, RestoreStatus.GONE}
 

@@ -16,7 +16,6 @@ is anything else somebody changed it meanwhile, and restore reports drift instea
 
 from __future__ import annotations
 
-import enum
 import random
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Generic, TypeVar
@@ -24,20 +23,19 @@ from typing import Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chaosrun.aws.clients import AwsClients
+from chaosrun.targets import RestoreResult, RestoreStatus, Target
 
-
-class Target(BaseModel):
-    """One AWS resource a fault acts on."""
-
-    model_config = ConfigDict(frozen=True)
-
-    arn: str
-    name: str
-    region: str
-    kind: str = Field(description="resource type, e.g. lambda:function or iam:role")
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.name} ({self.region})"
+__all__ = [
+    "CompositeFault",
+    "Fault",
+    "Params",
+    "ResourceGone",
+    "RestoreResult",
+    "RestoreStatus",
+    "Target",
+    "TargetedParams",
+    "select_targets",
+]
 
 
 class Params(BaseModel):
@@ -88,24 +86,6 @@ def select_targets(
     k = count if count is not None else max(1, round(len(ordered) * (percent or 0) / 100))
     k = min(k, len(ordered))
     return sorted(random.Random(seed).sample(ordered, k), key=lambda t: t.arn), seed
-
-
-class RestoreStatus(enum.StrEnum):
-    RESTORED = "restored"  # the snapshot was written back
-    ALREADY = "already"  # the resource already matched the snapshot: nothing to do
-    DRIFT = "drift"  # changed by someone else since injection: left alone, reported
-    FAILED = "failed"  # the restore call failed
-    GONE = "gone"  # the resource no longer exists
-
-
-class RestoreResult(BaseModel):
-    status: RestoreStatus
-    detail: str = ""
-    current: dict[str, Any] | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status in (RestoreStatus.RESTORED, RestoreStatus.ALREADY)
 
 
 class ResourceGone(Exception):

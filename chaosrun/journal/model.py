@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chaosrun.faults.base import RestoreResult, Target
+from chaosrun.targets import RestoreResult, Target
 
 
 class Verdict(enum.StrEnum):
