@@ -102,7 +102,14 @@ class RunState:
 
     def add_output(self, series: list[Series], measurements: list[Measurement]) -> None:
         with self._lock:
-            self.series.extend(series)
+            for one in series:  # repeated probes (the monitor) extend one series per name
+                same = next(
+                    (s for s in self.series if s.name == one.name and s.unit == one.unit), None
+                )
+                if same is None:
+                    self.series.append(one.model_copy(deep=True))
+                else:
+                    same.points.extend(one.points)
             self.measurements.extend(measurements)
 
     def add_run(self, run: ActivityRun, rollback: bool = False) -> None:
