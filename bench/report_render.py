@@ -1,0 +1,161 @@
+"""Report rendering benchmark: a one-hour run's journal, chaosrun's HTML vs ``chaos report``.
+
+The journal (``tests/journal_factory.traffic_journal``, the typed model) holds 3,600
+during-method checks of 5 probes (18,000 probe runs) and 10 Hz traffic series of 36,000 points
+each for the success ratio and p50/p95/p99. It is written as JSON once and rendered:
+
+- chaosrun, in process: ``render_html(journal)`` (median of ``--repeats``);
+- chaosrun, end to end: ``python -m chaosrun report J.json --html OUT`` (interpreter start,
+  imports, JSON parse and validation, render, write), median of ``--repeats``;
+- chaostoolkit-reporting (side venv bench/.work/reporting-venv, with chaostoolkit for the
+  ``chaos`` CLI and pandoc on PATH): ``chaos report --export-format=html J.json OUT``, median
+  of ``--repeats``. It reads the same JSON, plus a ``chaoslib-version`` key (see below).
+
+The ratio uses the two end-to-end commands; sizes are those of the written HTML files.
+
+Run: python -m bench.report_render [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import timed
+
+REPORTING_VENV = Path(__file__).parent / ".work" / "reporting-venv" / "bin"
+GOAL_SPEEDUP = 5.0
+GOAL_BYTES = 1.5 * 1024 * 1024
+
+
+def build_journal():  # type: ignore[no-untyped-def]
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.journal_factory import traffic_journal
+
+    return traffic_journal(seconds=3600.0, checks=3600, probes=5, hz=10.0)
+
+
+def _child_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_cmd(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """``(wall s, CPU s of the child and its children, error)``; CPU time is the steadier
+    figure on a machine shared with other work."""
+    cpu0, start = _child_cpu(), time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
+    elapsed, cpu = time.perf_counter() - start, _child_cpu() - cpu0
+    if proc.returncode != 0:
+        err = proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"
+        return float("nan"), float("nan"), err
+    return elapsed, cpu, ""
+
+
+def median_cmd(cmd: list[str], repeats: int, env: dict[str, str] | None = None) -> dict:  # type: ignore[type-arg]
+    runs = [run_cmd(cmd, env) for _ in range(repeats)]
+    err = next((e for _, _, e in runs if e), "")
+    return {
+        "wall": sorted(r[0] for r in runs)[len(runs) // 2],
+        "cpu": sorted(r[1] for r in runs)[len(runs) // 2],
+        "err": err,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    from chaosrun.report.html import render_html
+
+    journal = build_journal()
+    during = journal.steady_states.during
+    series = journal.chaosrun.series
+    with tempfile.TemporaryDirectory() as tmp:
+        ours_json = Path(tmp) / "journal.json"
+        ours_json.write_text(journal.to_json(), encoding="utf-8")
+        # Chaos Toolkit names the field "chaoslib-version"; our journal writes
+        # "chaoslib_version", which chaostoolkit-reporting cannot read (KeyError).
+        ctk = json.loads(ours_json.read_text(encoding="utf-8"))
+        ctk["chaoslib-version"] = ctk.get("chaoslib_version")
+        ctk_json = Path(tmp) / "journal-ctk.json"
+        ctk_json.write_text(json.dumps(ctk), encoding="utf-8")
+
+        t_render, html = timed(lambda: render_html(journal), repeat=args.repeats)
+        ours_out = Path(tmp) / "ours.html"
+        cli = [sys.executable, "-m", "chaosrun", "report", str(ours_json), "--html", str(ours_out)]
+        ours = median_cmd(cli, args.repeats)
+        ours_floor = median_cmd(
+            [sys.executable, "-m", "chaosrun", "report", "--help"], args.repeats
+        )
+        ours_size = ours_out.stat().st_size if ours_out.exists() else len(html.encode())
+
+        chaos = REPORTING_VENV / "chaos"
+        ctk_out = Path(tmp) / "ctk.html"
+        ctk_err = ""
+        theirs = theirs_floor = None
+        if not chaos.exists():
+            ctk_err = f"{chaos} missing (pip install chaostoolkit chaostoolkit-reporting)"
+        elif shutil.which("pandoc") is None:
+            ctk_err = "pandoc not on PATH (chaostoolkit-reporting converts with pandoc)"
+        else:
+            env = {**os.environ, "PATH": f"{REPORTING_VENV}:{os.environ['PATH']}"}
+            cmd = [str(chaos), "report", "--export-format=html", str(ctk_json), str(ctk_out)]
+            theirs = median_cmd(cmd, args.repeats, env)
+            ctk_err = theirs["err"]
+            theirs_floor = median_cmd([str(chaos), "report", "--help"], args.repeats, env)
+        ctk_size = ctk_out.stat().st_size if ctk_out.exists() else None
+        json_size = ours_json.stat().st_size
+
+    print(
+        f"machine: {os.cpu_count()} cores; journal: {len(during)} during-checks x "
+        f"{len(during[0].probes)} probes, {len(series)} series x {len(series[0].points)} points, "
+        f"JSON {json_size / 1e6:.1f} MB"
+    )
+    print(f"median of {args.repeats}; wall s / CPU s (child user+sys)")
+    print(f"chaosrun render_html (in process)      : {t_render:6.2f} s wall")
+    print(
+        f"chaosrun report --html (end to end)    : {ours['wall']:6.2f} / {ours['cpu']:5.2f} s"
+        f"  {ours['err']}"
+    )
+    print(
+        f"  startup floor: chaosrun report --help : {ours_floor['wall']:6.2f} / "
+        f"{ours_floor['cpu']:5.2f} s"
+    )
+    print(f"chaosrun HTML size                     : {ours_size / 1024:6.0f} KiB")
+    if theirs is not None and not ctk_err and theirs_floor is not None:
+        print(
+            f"chaos report --export-format=html      : {theirs['wall']:6.2f} / "
+            f"{theirs['cpu']:5.2f} s"
+        )
+        print(
+            f"  startup floor: chaos report --help    : {theirs_floor['wall']:6.2f} / "
+            f"{theirs_floor['cpu']:5.2f} s"
+        )
+        print(f"chaostoolkit-reporting HTML size       : {(ctk_size or 0) / 1024:6.0f} KiB")
+        for label, key in (("wall", "wall"), ("CPU", "cpu")):
+            print(
+                f"ratio chaos report / chaosrun report ({label:>4}): "
+                f"{theirs[key] / ours[key]:5.1f}x  (goal >= {GOAL_SPEEDUP:.0f}x)"
+            )
+        print(
+            f"ratio chaos report / render_html (wall, not like for like): "
+            f"{theirs['wall'] / t_render:5.1f}x"
+        )
+    else:
+        print(f"chaos report could not run: {ctk_err}")
+    verdict = "met" if ours_size < GOAL_BYTES else "NOT met"
+    print(f"HTML under 1.5 MB: {verdict} ({ours_size / 1e6:.2f} MB)")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
