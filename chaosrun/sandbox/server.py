@@ -50,6 +50,12 @@ def _quiet_handler() -> type:
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             log.debug("%s %s -> %s", self.command, self.path, code)
 
+        def handle(self) -> None:
+            try:
+                super().handle()
+            except (ConnectionResetError, BrokenPipeError):  # the client went away
+                log.debug("client closed the connection")
+
     return Quiet
 
 
@@ -114,14 +120,18 @@ class Sandbox:
         return self._context
 
     def env(self) -> dict[str, str]:
-        """Environment variables that point boto3 (and probes) at this sandbox."""
-        return {
+        """Environment variables that point boto3 (and probes) at this sandbox, plus the
+        sample app's ``CHAOSRUN_APP_*`` endpoints when it is deployed (``AppInfo.env()``)."""
+        env = {
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_ACCESS_KEY_ID": CONTROL_ACCESS_KEY,
             "AWS_SECRET_ACCESS_KEY": CONTROL_SECRET_KEY,
             "AWS_DEFAULT_REGION": self.regions[0],
             "AWS_REGION": self.regions[0],
         }
+        if self.app is not None and hasattr(self.app, "env"):
+            env.update(self.app.env())
+        return env
 
     def clients(self) -> AwsClients:
         """Control-plane clients bound to this sandbox."""
