@@ -171,8 +171,17 @@ def test_run_in_process_writes_outputs_and_summary(server, tmp_path, capsys, mon
     assert code == 2  # worst of held (0) and invalid (2)
     out = capsys.readouterr().out
     assert "a.yaml" in out and "held" in out and "invalid" in out
-    journal = json.loads((tmp_path / "out" / "a.journal.json").read_text())
+    [journal_file] = [
+        f for f in (tmp_path / "out").glob("*.json") if not f.name.startswith("index")
+    ]
+    journal = json.loads(journal_file.read_text())
     assert journal["chaosrun"]["verdict"] == "held"
+    run_id = journal["chaosrun"]["run_id"]
+    for suffix in (".html", ".junit.xml", ".md"):
+        assert (tmp_path / "out" / f"{run_id}{suffix}").is_file()
+    assert f"{run_id}.html" in (tmp_path / "out" / "index.html").read_text()
+    assert (tmp_path / "out" / "summary.md").is_file()
+    assert (tmp_path / "out" / "junit.xml").is_file()
     assert journal["chaosrun"]["experiment_file"] == str(a)
     assert _reserved(lam) == 25
 
@@ -190,7 +199,24 @@ def test_dry_run_prints_changes_and_permissions(server, tmp_path, capsys, monkey
     assert json.loads((tmp_path / "journal.json").read_text())["chaosrun"]["dry_run"]
 
 
-def test_sandbox_hook_raises_clear_error(tmp_path, capsys) -> None:
-    exp = write(tmp_path / "exp.yaml", experiment())
-    assert main(["run", str(exp), "--sandbox"]) == 3
-    assert "--sandbox is not wired" in capsys.readouterr().err
+@pytest.mark.sandbox
+def test_sandbox_flag_runs_against_a_fresh_sandbox(tmp_path, capsys, monkeypatch) -> None:
+    """--sandbox starts the sandbox, points AWS settings at it, and stops it afterwards."""
+    exp = experiment(title="sandboxed")
+    exp["method"][0]["provider"]["arguments"] = {
+        "names": ["orders-health"],
+        "reserved_concurrency": 0,
+    }
+    exp["chaosrun"] = {"expect": "held"}
+    path = write(tmp_path / "exp.yaml", exp)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    code = main(
+        ["run", str(path), "--sandbox", "--check-expected", "--journal", str(tmp_path / "j.json")]
+    )
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    journal = json.loads((tmp_path / "j.json").read_text())
+    assert journal["chaosrun"]["environment"]["sandbox"] is True
+    assert journal["chaosrun"]["environment"]["endpoint_url"].startswith("http://127.0.0.1:")
+    assert "held (yes)" in out.out
+    assert "AWS_ENDPOINT_URL" not in __import__("os").environ  # restored after the run

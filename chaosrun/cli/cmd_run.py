@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import glob
 import importlib
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chaosrun.errors import InvalidInput, SandboxError
+from chaosrun.errors import InvalidInput
 
 EXIT_INVALID = 2
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -52,7 +53,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--var-file", action="append", default=[], metavar="F", help="JSON/YAML/.env")
     p.add_argument("--region", help="AWS region (overrides the experiment's chaosrun.aws)")
     p.add_argument("--profile", help="AWS profile (overrides the experiment's chaosrun.aws)")
-    p.add_argument("--sandbox", action="store_true", help="run against a local sandbox")
+    p.add_argument("--sandbox", action="store_true", help="run against a fresh local sandbox")
+    p.add_argument(
+        "--check-expected",
+        action="store_true",
+        help="exit 0 when every verdict is the experiment's documented one (chaosrun.expect)",
+    )
     p.set_defaults(handler=handle)
 
 
@@ -85,51 +91,26 @@ def expand_paths(patterns: list[str]) -> list[Path]:
 
 
 def _parse_variables(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
-    try:
-        from chaosrun.experiment.loader import parse_variables
-    except ImportError:  # pragma: no cover - the loader ships with chaosrun
-        from chaoslib import convert_vars, merge_vars
+    from chaosrun.experiment.loader import parse_variables
 
-        config_vars, secret_vars = merge_vars(convert_vars(args.var), args.var_file)
-        return dict(config_vars), dict(secret_vars)
     return parse_variables(args.var, args.var_file)
 
 
 def load_experiment_file(path: Path, variables: dict[str, Any]) -> tuple[dict[str, Any], Any]:
-    """THE seam to the experiment loader: ``(raw CTK dict, ChaosrunSettings)``.
+    """THE seam to the experiment loader: ``(raw CTK dict, ChaosrunSettings)``, validated with
+    file:line issues."""
+    from chaosrun.experiment.loader import load_experiment
 
-    Uses :func:`chaosrun.experiment.loader.load_experiment` (validation with file:line issues);
-    falls back to plain YAML/JSON parsing only if the loader is not importable.
-    """
-    try:
-        from chaosrun.experiment.loader import load_experiment
-    except ImportError:  # pragma: no cover
-        return _load_plain(path)
     loaded = load_experiment(path, variables)
     return loaded.raw, loaded.settings
 
 
-def _load_plain(path: Path) -> tuple[dict[str, Any], Any]:
-    import yaml
-
-    from chaosrun.engine import settings_from
-
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InvalidInput(f"{path}: {exc}") from None
-    if not isinstance(raw, dict):
-        raise InvalidInput(f"{path}: not a Chaos Toolkit experiment (expected a mapping)")
-    return raw, settings_from(raw)
-
-
 def _start_sandbox(args: argparse.Namespace) -> AbstractContextManager[Any]:
-    """Hook for ``--sandbox``: a context manager that starts the local sandbox and points this
-    process's AWS settings at it. Wired by the integrator (``chaosrun.cli.sandboxed``)."""
-    raise SandboxError(
-        "--sandbox is not wired into `chaosrun run` yet. Start a sandbox with `chaosrun sandbox` "
-        "and run with AWS_ENDPOINT_URL pointing at it."
-    )
+    """``--sandbox``: start a fresh local sandbox and point this process's AWS settings at it
+    (``AWS_ENDPOINT_URL`` and friends), exactly as a user would by hand."""
+    from chaosrun.cli.sandboxed import sandboxed
+
+    return sandboxed()
 
 
 # -- outputs ----------------------------------------------------------------------------------
@@ -158,10 +139,15 @@ def write_outputs(journal: Any, args: argparse.Namespace, stem: str, several: bo
     if journal_path is None and reports_dir is None:
         journal_path = Path(f"journal-{stem}.json" if several else "journal.json")
     if reports_dir is not None:
+        # one set of files per run, named by run id, so the folder keeps the history the
+        # index (reports/index.html) shows as trends
+        from chaosrun.report.common import report_filename
+
         reports_dir.mkdir(parents=True, exist_ok=True)
-        targets["journal"] = reports_dir / f"{stem}.journal.json"
+        run_id = journal.chaosrun.run_id
+        targets["journal"] = reports_dir / report_filename(run_id, ".json")
         for option, (_, _, suffix) in REPORTS.items():
-            targets[option] = reports_dir / f"{stem}{suffix}"
+            targets[option] = reports_dir / report_filename(run_id, suffix)
     if journal_path is not None:
         targets["journal"] = journal_path
     for option in REPORTS:
@@ -212,6 +198,13 @@ class Outcome:
     verdict: str
     restore: str
     duration: float
+    expected: str | None = None
+    journal: Any = None
+
+    @property
+    def as_expected(self) -> bool:
+        """The verdict is the documented one (``chaosrun.expect``) and nothing was left impaired."""
+        return self.expected is not None and self.verdict == self.expected and self.exit_code != 4
 
 
 def _restore_summary(journal: Any) -> str:
@@ -266,18 +259,49 @@ def run_one(path: Path, args: argparse.Namespace, several: bool) -> Outcome:
         verdict.value,
         _restore_summary(journal),
         time.monotonic() - started,
+        expected=settings.expect.value if settings.expect else None,
+        journal=journal,
     )
 
 
 def print_summary(outcomes: list[Outcome]) -> None:
-    headers = ("experiment", "verdict", "restore", "duration", "exit")
-    rows = [
-        (o.experiment, o.verdict, o.restore, f"{o.duration:.1f}s", str(o.exit_code))
-        for o in outcomes
-    ]
+    headers = ["experiment", "verdict", "restore", "duration", "exit"]
+    show_expected = any(o.expected for o in outcomes)
+    if show_expected:
+        headers.insert(2, "expected")
+    rows = []
+    for o in outcomes:
+        row = [o.experiment, o.verdict, o.restore, f"{o.duration:.1f}s", str(o.exit_code)]
+        if show_expected:
+            mark = "-" if o.expected is None else ("yes" if o.as_expected else "NO")
+            row.insert(2, f"{o.expected or '-'} ({mark})" if o.expected else "-")
+        rows.append(row)
     widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
     for row in [headers, *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+def write_batch_outputs(outcomes: list[Outcome], reports_dir: Path | None) -> None:
+    """After all runs: the reports index, and a combined Markdown summary and JUnit file (also
+    appended to ``$GITHUB_STEP_SUMMARY`` when GitHub Actions sets it)."""
+    journals = [o.journal for o in outcomes if o.journal is not None]
+    if not journals:
+        return
+    markdown = _renderer("markdown")
+    summary = markdown(journals) if markdown else None
+    if reports_dir is not None:
+        from chaosrun.report.index import write_index
+
+        junit = _renderer("junit")
+        if junit is not None:
+            (reports_dir / "junit.xml").write_text(junit(journals), encoding="utf-8")
+        if summary is not None:
+            (reports_dir / "summary.md").write_text(summary, encoding="utf-8")
+        print(f"index: {write_index(reports_dir)}", file=sys.stderr)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary and summary:
+        with open(step_summary, "a", encoding="utf-8") as fh:
+            fh.write(summary + "\n")
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -289,4 +313,25 @@ def handle(args: argparse.Namespace) -> int:
     else:
         outcomes = [run_one(f, args, several) for f in files]
     print_summary(outcomes)
+    write_batch_outputs(outcomes, Path(args.reports_dir) if args.reports_dir else None)
+    if args.check_expected:
+        return _expectation_code(outcomes)
     return max(o.exit_code for o in outcomes)
+
+
+def _expectation_code(outcomes: list[Outcome]) -> int:
+    """``--check-expected``: 0 when every experiment ended with its documented verdict and
+    restored everything; otherwise the worst exit code among the others."""
+    if any(o.exit_code == 4 for o in outcomes):
+        return 4
+    missing = [o for o in outcomes if o.expected is None]
+    if missing:
+        print(
+            "error: --check-expected needs `chaosrun: {expect: ...}` in " + missing[0].experiment,
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    wrong = [o for o in outcomes if not o.as_expected]
+    for o in wrong:
+        print(f"unexpected: {o.experiment}: {o.verdict}, expected {o.expected}", file=sys.stderr)
+    return max((o.exit_code for o in wrong), default=0) or (1 if wrong else 0)
