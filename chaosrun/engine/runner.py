@@ -160,7 +160,15 @@ class Runner:
         if self.dry_run:
             self._method(executor, probes=[])
             return
-        if probes and not self.stop.is_set():
+        # CTK's runtime.hypothesis.strategy: when the hypothesis is checked around the method
+        strategy = ((self.experiment.get("runtime") or {}).get("hypothesis") or {}).get(
+            "strategy", "default"
+        )
+        if strategy == "skip":
+            probes = []
+        if probes and strategy in ("default", "before-method-only", "continuously") and (
+            not self.stop.is_set()
+        ):
             self.state.event("phase", "steady state before")
             check = check_hypothesis(executor, probes, "before", self.stop)
             if self._record_check(check) and not check.steady_state_met:
@@ -172,7 +180,8 @@ class Runner:
         if self._has_faults():
             self.ctx.begin(str(self.experiment.get("title", "")))
         self._method(executor, probes)
-        if probes and not self.stop.is_set():
+        after = strategy in ("default", "after-method-only", "continuously")
+        if probes and after and not self.stop.is_set():
             self.state.event("phase", "steady state after")
             self._record_check(check_hypothesis(executor, probes, "after", self.stop))
 
