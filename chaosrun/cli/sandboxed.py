@@ -17,10 +17,11 @@ from typing import Any
 def sandboxed(regions: list[str] | None = None, announce: bool = True) -> Iterator[Any]:
     from chaosrun.sandbox import Sandbox
 
-    kwargs: dict[str, Any] = {}
-    if regions:
-        kwargs["regions"] = regions
-    sandbox = Sandbox(**kwargs)
+    from chaosrun.sandbox.app.definition import REGIONS
+
+    # the sample app is active-active: without its regions a default sandbox would deploy it
+    # in us-east-1 only
+    sandbox = Sandbox(regions=list(regions or REGIONS))
     sandbox.start()
     saved = {k: os.environ.get(k) for k in sandbox.env()}
     os.environ.update(sandbox.env())

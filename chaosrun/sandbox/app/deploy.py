@@ -58,6 +58,26 @@ class AppInfo(BaseModel):
     global_url: str | None
     regions: dict[str, RegionInfo] = Field(default_factory=dict)
 
+    def env(self) -> dict[str, str]:
+        """``CHAOSRUN_APP_*`` variables naming the app's endpoints and resources, e.g.
+        ``CHAOSRUN_APP_GLOBAL_URL``, ``CHAOSRUN_APP_US_EAST_1_URL``,
+        ``CHAOSRUN_APP_EU_WEST_1_HEALTH_CHECK_ID``: the experiments' configuration reads them
+        (set the same variables to run those experiments against a real account)."""
+        env = {"CHAOSRUN_APP_TABLE": self.table, "CHAOSRUN_APP_EVENT_BUS": self.event_bus}
+        env["CHAOSRUN_APP_HOSTED_ZONE_ID"] = self.hosted_zone_id
+        if self.global_url:
+            env["CHAOSRUN_APP_GLOBAL_URL"] = self.global_url
+        for region, info in self.regions.items():
+            prefix = "CHAOSRUN_APP_" + region.upper().replace("-", "_") + "_"
+            values = {
+                "URL": info.url,
+                "API_ID": info.api_id,
+                "HEALTH_CHECK_ID": info.health_check_id,
+                "QUEUE_URL": info.queue_url,
+            }
+            env.update({prefix + k: v for k, v in values.items() if v})
+        return env
+
     def summary(self) -> str:
         lines = [f"orders app: global {self.global_url}  (Route 53 {self.domain})"]
         for info in self.regions.values():
