@@ -16,7 +16,6 @@ from typing import Any
 @contextmanager
 def sandboxed(regions: list[str] | None = None, announce: bool = True) -> Iterator[Any]:
     from chaosrun.sandbox import Sandbox
-
     from chaosrun.sandbox.app.definition import REGIONS
 
     # the sample app is active-active: without its regions a default sandbox would deploy it
