@@ -166,8 +166,10 @@ class Runner:
         )
         if strategy == "skip":
             probes = []
-        if probes and strategy in ("default", "before-method-only", "continuously") and (
-            not self.stop.is_set()
+        if (
+            probes
+            and strategy in ("default", "before-method-only", "continuously")
+            and (not self.stop.is_set())
         ):
             self.state.event("phase", "steady state before")
             check = check_hypothesis(executor, probes, "before", self.stop)
