@@ -55,6 +55,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--profile", help="AWS profile (overrides the experiment's chaosrun.aws)")
     p.add_argument("--sandbox", action="store_true", help="run against a fresh local sandbox")
     p.add_argument(
+        "--alerts",
+        metavar="FILE",
+        help="alert sinks settings (default: $CHAOSRUN_HOME/alerts.yaml)",
+    )
+    p.add_argument(
         "--check-expected",
         action="store_true",
         help="exit 0 when every verdict is the experiment's documented one (chaosrun.expect)",
@@ -220,6 +225,7 @@ def _restore_summary(journal: Any) -> str:
 
 
 def run_one(path: Path, args: argparse.Namespace, several: bool) -> Outcome:
+    from chaosrun.alerts.config import load_settings
     from chaosrun.aws.clients import AwsClients, AwsSettings
     from chaosrun.engine import Runner, RunOptions
 
@@ -241,6 +247,7 @@ def run_one(path: Path, args: argparse.Namespace, several: bool) -> Outcome:
                 secret_variables=secret_vars,
                 experiment_file=str(path),
                 sandbox=args.sandbox,
+                alert_settings=load_settings(args.alerts),
             ),
         )
         print(f"chaosrun: running {path} (run {runner.run_id})", file=sys.stderr)

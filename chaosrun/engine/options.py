@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chaosrun.alerts.config import AlertSettings
 
 
 @dataclass
@@ -24,3 +27,5 @@ class RunOptions:
     handle_signals: bool = True
     #: seconds to wait for in-flight fault calls to return before restoring after an abort
     fault_grace: float = 60.0
+    #: alert sinks from a settings file (``--alerts``), added to the experiment's own
+    alert_settings: AlertSettings | None = None

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from chaosrun.aws.clients import AwsClients, AwsSettings
 from chaosrun.engine.activities import ActivityExecutor, catalogue, plugin_kind
+from chaosrun.engine.alerting import RunAlerts
 from chaosrun.engine.build import build_journal
 from chaosrun.engine.hypothesis import Monitor, check_hypothesis, hypothesis_probes
 from chaosrun.engine.options import RunOptions
@@ -78,6 +79,13 @@ class Runner:
         self.scrubber = Scrubber()
         self.executor: ActivityExecutor | None = None
         self._started = False
+        self.alerts = RunAlerts(
+            self.options.alert_settings,
+            self.settings.alerts,
+            self.clients,
+            self.ctx.run_id,
+            str(self.experiment.get("title", "")),
+        )
 
     @property
     def run_id(self) -> str:
@@ -91,6 +99,8 @@ class Runner:
     def _stop(self, reason: StopReason, message: str) -> None:
         if self.state.set_stop(reason, message):
             log.warning("stopping the run: %s", message)
+            if reason is StopReason.DEVIATION:
+                self.alerts.deviation(message)
         self.stop.set()
 
     # -- the run --------------------------------------------------------------------------
@@ -116,7 +126,9 @@ class Runner:
                     self._finish(executor)
         finally:
             set_active_context(None)
-        return build_journal(self.experiment, self.ctx, self.state, self.options, self.scrubber)
+        journal = build_journal(self.experiment, self.ctx, self.state, self.options, self.scrubber)
+        self.alerts.finish(journal)
+        return journal
 
     def _prepare(self) -> ActivityExecutor:
         experiment = self.experiment
@@ -296,6 +308,8 @@ class Runner:
         except Exception as exc:
             self.state.restore_problems.append(f"restore phase failed: {exc}")
             self.state.error(f"restore phase failed: {type(exc).__name__}: {exc}")
+        if self.state.restore_problems:
+            self.alerts.restore_failed(list(self.state.restore_problems))
         try:
             self._rollbacks(executor)
         except Exception as exc:
