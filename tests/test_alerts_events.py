@@ -27,6 +27,7 @@ def test_severity_and_priority_mapping():
         Condition.RESTORE_FAILED: "critical",
         Condition.ABORTED: "error",
         Condition.DEVIATION: "warning",
+        Condition.ANNOUNCEMENT: "info",
     }
     assert PRIORITY[Condition.RESTORE_FAILED] == "P1" and PRIORITY[Condition.DEVIATION] == "P3"
     assert AlertEvent(condition=Condition.DEVIATION, action="resolve").severity == "info"

@@ -142,3 +142,55 @@ def test_cron_honours_time_zone() -> None:
 def test_invalid_cron_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="not a valid cron expression"):
         Trigger(cron="61 * * * *")
+
+
+def test_schedule_file_errors_are_located(tmp_path) -> None:
+    from chaosrun.errors import ExperimentInvalid
+    from chaosrun.gameday.scheduler import load_schedule_file
+
+    path = tmp_path / "schedules.yaml"
+    path.write_text(
+        "schedules:\n"
+        "  - name: weekly\n"
+        "    plan: gameday.yaml\n"
+        "    trigger: {cron: '0 10 * * *'}\n"
+        "    anounce_before_minutes: 30\n"
+    )
+    with pytest.raises(ExperimentInvalid) as err:
+        load_schedule_file(path)
+    assert f"{path}:5: schedules[0].anounce_before_minutes" in str(err.value)
+
+
+def test_announcement_reaches_chat_sinks_not_pagers(tmp_path) -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from chaosrun.gameday.scheduler import announce
+
+    got: list[dict] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    sinks = [
+        {"type": "webhook", "url": f"{url}/hook"},
+        {"type": "pagerduty", "routing_key": {"env": "PD_KEY"}, "base_url": url},
+    ]
+    try:
+        deliveries = announce(sinks, _entry(), T0 + timedelta(hours=1))
+    finally:
+        server.shutdown()
+    status = {d.sink: d.status for d in deliveries}
+    assert status == {"webhook": "delivered", "pagerduty": "skipped"}
+    assert len(got) == 1 and got[0]["condition"] == "announcement"

@@ -37,6 +37,8 @@ class Condition(enum.StrEnum):
     DEVIATION = "deviation"  # the hypothesis deviated
     RESTORE_FAILED = "restore_failed"  # a restore failed or drifted: something may be impaired
     ABORTED = "aborted"  # the run was interrupted or errored
+    #: a scheduled run will start soon: chat and event sinks only, never a pager
+    ANNOUNCEMENT = "announcement"
 
 
 class _Strict(BaseModel):

@@ -38,16 +38,19 @@ SEVERITY: dict[Condition, str] = {
     Condition.RESTORE_FAILED: "critical",
     Condition.ABORTED: "error",
     Condition.DEVIATION: "warning",
+    Condition.ANNOUNCEMENT: "info",
 }
 PRIORITY: dict[Condition, str] = {
     Condition.RESTORE_FAILED: "P1",
     Condition.ABORTED: "P2",
     Condition.DEVIATION: "P3",
+    Condition.ANNOUNCEMENT: "P5",
 }
 HEADLINE: dict[Condition, str] = {
     Condition.RESTORE_FAILED: "Restore incomplete",
     Condition.ABORTED: "Run aborted",
     Condition.DEVIATION: "Hypothesis deviated",
+    Condition.ANNOUNCEMENT: "Chaos run starting soon",
 }
 
 

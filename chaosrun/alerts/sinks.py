@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from chaosrun import __version__
 from chaosrun.alerts.config import (
+    Condition,
     EventBridgeSink,
     JsmSink,
     OpsgenieSink,
@@ -292,6 +293,16 @@ class Sender:
 
     def deliver(self, cfg: SinkConfig, event: AlertEvent, ctx: AlertContext) -> AlertDelivery:
         at = datetime.now(UTC)
+        if event.condition is Condition.ANNOUNCEMENT and isinstance(
+            cfg, OpsgenieSink | JsmSink | PagerDutySink
+        ):
+            return AlertDelivery(
+                sink=cfg.label,
+                event=event.name,
+                status="skipped",
+                at=at,
+                detail="announcements go to chat and event sinks, not to pagers",
+            )
         try:
             result = self._send(cfg, event, ctx)
         except Exception as exc:  # a sink must never break the run

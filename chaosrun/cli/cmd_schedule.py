@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run.add_argument("file", help="schedules file (schedules: [...], blackouts: [...])")
     run.add_argument("--state", help="state file (default: $CHAOSRUN_HOME/schedule-state.json)")
     run.add_argument("--once", action="store_true", help="handle what is due now, then exit")
+    run.add_argument("--alerts", metavar="FILE", help="alert settings file for announcements")
     run.set_defaults(handler=cmd_run)
 
     status = ssub.add_parser("status", help="what the scheduler did: runs, missed, skipped")
@@ -63,10 +64,13 @@ def _command(plan: str) -> list[str]:
 
 
 def _scheduler(args: argparse.Namespace) -> Scheduler:
+    from chaosrun.alerts.config import load_settings
+    from chaosrun.gameday.scheduler import announce as announce_to_sinks
     from chaosrun.gameday.scheduler import load_schedule_file
 
-    entries, blackouts = load_schedule_file(Path(args.file))
+    schedule = load_schedule_file(Path(args.file))
     base = Path(args.file).resolve().parent
+    alert_settings = load_settings(getattr(args, "alerts", None))
 
     def launch(entry: ScheduleEntry) -> int:
         plan = str((base / entry.plan).resolve())
@@ -75,9 +79,15 @@ def _scheduler(args: argparse.Namespace) -> Scheduler:
 
     def announce(entry: ScheduleEntry, due: datetime) -> None:
         print(f"{datetime.now():%H:%M:%S} announce: {entry.name} starts at {due}", flush=True)
+        for d in announce_to_sinks(schedule.alerts, entry, due, alert_settings):
+            print(f"  {d.sink}: {d.status} {d.detail}", flush=True)
 
     return Scheduler(
-        entries, _state_path(args), launch=launch, announce=announce, global_blackouts=blackouts
+        schedule.schedules,
+        _state_path(args),
+        launch=launch,
+        announce=announce,
+        global_blackouts=schedule.blackouts,
     )
 
 
@@ -119,7 +129,7 @@ def cmd_aws_create(args: argparse.Namespace) -> int:
     from chaosrun.gameday.aws_schedules import EcsTarget, LambdaTarget
     from chaosrun.gameday.scheduler import load_schedule_file
 
-    entries, _ = load_schedule_file(Path(args.file))
+    entries = load_schedule_file(Path(args.file)).schedules
     entry = next((e for e in entries if e.name == args.name), None)
     if entry is None:
         raise InvalidInput(f"{args.file}: no schedule named {args.name!r}")

@@ -16,9 +16,9 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chaosrun.gameday.windows import Blackout, Trigger, in_blackout
 
@@ -245,17 +245,54 @@ class Scheduler:
         )
 
 
-def load_schedule_file(path: Path) -> tuple[list[ScheduleEntry], list[Blackout]]:
-    """Read a schedules file (YAML or JSON): ``schedules: [...]``, ``blackouts: [...]``."""
-    import yaml
+class ScheduleFile(BaseModel):
+    """A schedules file: ``schedules``, global ``blackouts``, and ``alerts`` sinks that hear the
+    announcements (same schema as an experiment's ``chaosrun.alerts``)."""
 
-    data = yaml.safe_load(Path(path).read_text()) or {}
-    unknown = set(data) - {"schedules", "blackouts"}
-    if unknown:
-        raise ValueError(f"{path}: unknown keys {sorted(unknown)}; expected schedules, blackouts")
-    entries = [ScheduleEntry.model_validate(e) for e in data.get("schedules", [])]
-    blackouts = [Blackout.model_validate(b) for b in data.get("blackouts", [])]
-    return entries, blackouts
+    model_config = ConfigDict(extra="forbid")
+
+    schedules: list[ScheduleEntry] = Field(default_factory=list)
+    blackouts: list[Blackout] = Field(default_factory=list)
+    alerts: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def load_schedule_file(path: Path) -> ScheduleFile:
+    """Read and validate a schedules file; issues name the file, line and field."""
+    from chaosrun.errors import ExperimentInvalid, ValidationIssue
+    from chaosrun.experiment.source import SourceError, parse_document
+    from chaosrun.experiment.validate import issues_from_errors
+
+    try:
+        doc = parse_document(path)
+    except SourceError as exc:
+        raise ExperimentInvalid([ValidationIssue(str(path), exc.line, "", exc.message)]) from None
+    try:
+        return ScheduleFile.model_validate(doc.data or {})
+    except ValidationError as exc:
+        raise ExperimentInvalid(
+            issues_from_errors(exc.errors(), doc.data, doc.lines, ScheduleFile)
+        ) from None
+
+
+def announce(
+    sinks: list[dict[str, Any]], entry: ScheduleEntry, due: datetime, settings: Any = None
+) -> list[Any]:
+    """Tell the alert sinks that ``entry`` starts at ``due`` (chat/event sinks; pagers skip it).
+    Returns the deliveries."""
+    from chaosrun.alerts.config import AlertSettings, Condition
+    from chaosrun.alerts.dispatch import load_dispatcher
+    from chaosrun.alerts.events import AlertContext, AlertEvent
+
+    dispatcher = load_dispatcher(settings or AlertSettings(), sinks)
+    message = f"{entry.plan} starts at {due.isoformat()} (schedule {entry.name})"
+    ctx = AlertContext(
+        run_id=f"scheduled-{entry.name}-{due:%Y%m%dT%H%M%SZ}",
+        title=entry.name,
+        reason=message,
+        experiment_file=entry.plan,
+    )
+    dispatcher.notify(AlertEvent(condition=Condition.ANNOUNCEMENT, message=message), ctx)
+    return dispatcher.close(30)
 
 
 def dump_state(path: Path) -> str:
