@@ -30,6 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from chaosrun.alerts.config import SinkConfig
 from chaosrun.errors import ExperimentInvalid, ValidationIssue
 from chaosrun.experiment.loader import load_experiment
 from chaosrun.experiment.source import SourceError, format_path, parse_document
@@ -87,7 +88,9 @@ class GameDayPlan(_Strict):
     duration_minutes: int = Field(120, ge=1)
     blackouts: list[Blackout] = Field(default_factory=list)
     stop_conditions: StopConditions = StopConditions()
-    alerts: list[dict[str, Any]] = Field(default_factory=list)
+    alerts: list[SinkConfig] = Field(
+        default_factory=list, description="alert sinks for every experiment of the day"
+    )
     experiments: list[Step] = Field(min_length=1)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.live import Live
 
+from chaosrun.alerts.config import AlertSettings
 from chaosrun.aws.clients import AwsClients, AwsSettings
 from chaosrun.engine.options import RunOptions
 from chaosrun.engine.runner import Runner
@@ -81,6 +82,9 @@ class GameDay:
             plan_file=str(loaded.path),
             sandbox=env.sandbox,
             started=started,
+        )
+        self.alert_settings = (
+            AlertSettings(sinks=list(self.plan.alerts)) if self.plan.alerts else None
         )
         self._lock = threading.Lock()
         self._runner: Runner | None = None
@@ -173,6 +177,7 @@ class GameDay:
                 experiment_file=str(path),
                 sandbox=self.plan.environment.sandbox,
                 handle_signals=False,
+                alert_settings=self.alert_settings,
             ),
         )
         with self._lock:
