@@ -14,7 +14,7 @@ from chaoslib.hypothesis import ensure_hypothesis_tolerance_is_valid
 from chaosrun.engine.activities import ActivityExecutor, plugin_kind, provider_name
 from chaosrun.errors import InvalidInput, SafetyViolation
 from chaosrun.experiment.extensions import ChaosrunSettings
-from chaosrun.faults.runtime import parse_params
+from chaosrun.faults.base import parse_params
 from chaosrun.plugins import FAULTS, PROBES
 
 
@@ -73,11 +73,11 @@ def _check_plugin(
     name = provider_name(activity) or ""
     arguments = executor.arguments(activity)
     if kind == "probe":
-        from chaosrun.probes.base import parse_probe_params
-
-        parse_probe_params(PROBES.get(name), arguments)
+        probe_cls = PROBES.get(name)
+        parse_params(probe_cls.params_model, probe_cls.name, arguments)
         return []
-    params = parse_params(FAULTS.get(name), arguments)
+    fault_cls = FAULTS.get(name)
+    params = parse_params(fault_cls.params_model, fault_cls.name, arguments)
     regions = list(getattr(params, "regions", None) or [executor.ctx.clients.default_region])
     allowed = settings.safety.allowed_regions
     outside = [r for r in regions if allowed is not None and r not in allowed]

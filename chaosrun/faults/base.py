@@ -20,9 +20,10 @@ import random
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chaosrun.aws.clients import AwsClients
+from chaosrun.errors import InvalidParameters
 from chaosrun.targets import RestoreResult, RestoreStatus, Target
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "RestoreStatus",
     "Target",
     "TargetedParams",
+    "parse_params",
     "select_targets",
 ]
 
@@ -42,6 +44,18 @@ class Params(BaseModel):
     """Base of every fault and probe parameter model: misspelled keys are errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def parse_params(model: type[Params], owner: str, arguments: dict[str, Any]) -> Params:
+    """Validate a fault's or probe's ``arguments``; all problems in one ``InvalidParameters``."""
+    try:
+        return model.model_validate(arguments)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(arguments)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise InvalidParameters(f"{owner}: {problems}") from None
 
 
 class TargetedParams(Params):

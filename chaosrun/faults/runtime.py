@@ -18,12 +18,16 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from pydantic import ValidationError
-
 from chaosrun.aws.clients import AwsClients, AwsSettings
 from chaosrun.aws.locks import TagLocks, lock_run_id
-from chaosrun.errors import FaultConflict, InvalidParameters, NoTargets, SafetyViolation
-from chaosrun.faults.base import Fault, Params, RestoreResult, RestoreStatus, select_targets
+from chaosrun.errors import FaultConflict, NoTargets, SafetyViolation
+from chaosrun.faults.base import (
+    Params,
+    RestoreResult,
+    RestoreStatus,
+    parse_params,
+    select_targets,
+)
 from chaosrun.journal.model import FaultRecord, TargetRecord
 from chaosrun.ledger import Ledger, LedgerEntry, now
 from chaosrun.plugins import FAULTS
@@ -58,17 +62,6 @@ class FaultContext:
                 self._begun = True
 
 
-def parse_params(fault_cls: type[Fault[Any, Any]], arguments: dict[str, Any]) -> Params:
-    try:
-        return fault_cls.params_model.model_validate(arguments)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(arguments)'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise InvalidParameters(f"{fault_cls.name}: {problems}") from None
-
-
 def apply_fault(
     ctx: FaultContext,
     fault_name: str,
@@ -78,7 +71,7 @@ def apply_fault(
 ) -> FaultRecord:
     """Inject ``fault_name`` with ``arguments``; every change is in the ledger before it is made."""
     fault_cls = FAULTS.get(fault_name)
-    params = parse_params(fault_cls, arguments)
+    params = parse_params(fault_cls.params_model, fault_cls.name, arguments)
     if getattr(fault_cls, "composite", False):
         return _apply_composite(ctx, fault_cls, params, activity or fault_name)
     fault = fault_cls(params, ctx.clients)

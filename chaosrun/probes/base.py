@@ -12,11 +12,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from chaosrun.aws.clients import AwsClients
-from chaosrun.errors import InvalidParameters
-from chaosrun.faults.base import Params
+from chaosrun.faults.base import Params, parse_params
 from chaosrun.journal.model import Measurement, Series
 
 
@@ -52,24 +51,13 @@ class Probe(ABC, Generic[P, O]):
         """Measure and return the output."""
 
 
-def parse_probe_params(probe_cls: type[Probe[Any, Any]], arguments: dict[str, Any]) -> Params:
-    try:
-        return probe_cls.params_model.model_validate(arguments)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(arguments)'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise InvalidParameters(f"{probe_cls.name}: {problems}") from None
-
-
 def run_probe(
     probe_cls: type[Probe[Any, Any]],
     arguments: dict[str, Any],
     clients: AwsClients,
     stop: threading.Event | None = None,
 ) -> ProbeOutput:
-    params = parse_probe_params(probe_cls, arguments)
+    params = parse_params(probe_cls.params_model, probe_cls.name, arguments)
     return probe_cls(params, clients, stop).run()
 
 
