@@ -168,9 +168,10 @@ class ChaosrunSection(_Model):
 class Journal(BaseModel):
     """A run's journal. Field names match Chaos Toolkit's journal where they overlap."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
-    chaoslib_version: str | None = None
+    #: Chaos Toolkit spells it ``chaoslib-version`` (chaostoolkit-reporting needs that key)
+    chaoslib_version: str | None = Field(None, alias="chaoslib-version")
     platform: str
     node: str
     experiment: dict[str, Any]
