@@ -82,10 +82,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ours_json = Path(tmp) / "journal.json"
         ours_json.write_text(journal.to_json(), encoding="utf-8")
-        # Chaos Toolkit names the field "chaoslib-version"; our journal writes
-        # "chaoslib_version", which chaostoolkit-reporting cannot read (KeyError).
+        # Chaos Toolkit names the field "chaoslib-version"; journals written before it was
+        # aliased say "chaoslib_version", which chaostoolkit-reporting cannot read (KeyError).
         ctk = json.loads(ours_json.read_text(encoding="utf-8"))
-        ctk["chaoslib-version"] = ctk.get("chaoslib_version")
+        ctk.setdefault("chaoslib-version", ctk.get("chaoslib_version"))
         ctk_json = Path(tmp) / "journal-ctk.json"
         ctk_json.write_text(json.dumps(ctk), encoding="utf-8")
 
