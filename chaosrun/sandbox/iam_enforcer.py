@@ -8,7 +8,11 @@ needed. For DynamoDB the Deny statements of the table's resource policy that nam
 requests (any key the sandbox did not issue) pass unchecked.
 
 Differences from AWS: policy ``Condition`` blocks are ignored (the statement applies as if its
-conditions held); permission boundaries, SCPs and session policies are not modelled.
+conditions held), except in DynamoDB resource-policy Denies, where ``aws:PrincipalArn``
+(``ArnEquals``/``ArnLike``/``StringEquals``/``StringLike``) and ``DateLessThan
+aws:CurrentTime`` are honoured, so the replication pause (a Deny of the replication role only)
+and expiring denies behave as in AWS; permission boundaries, SCPs and session policies are not
+modelled.
 """
 
 from __future__ import annotations
@@ -130,6 +134,34 @@ def _names_principal(statement: dict[str, Any], role_arn: str) -> bool:
     return False
 
 
+def _principal_conditions_hold(statement: dict[str, Any], role_arn: str) -> bool:
+    """``aws:PrincipalArn`` and ``aws:CurrentTime`` conditions of a resource-policy statement
+    (other conditions are treated as holding)."""
+    import fnmatch
+    from datetime import UTC, datetime
+
+    for op, cond in (statement.get("Condition") or {}).items():
+        for key, value in (cond or {}).items():
+            values = [str(v) for v in (value if isinstance(value, list) else [value])]
+            if key.lower() == "aws:principalarn":
+                if op in ("ArnEquals", "StringEquals") and role_arn not in values:
+                    return False
+                if op in ("ArnLike", "StringLike") and not any(
+                    fnmatch.fnmatchcase(role_arn, v) for v in values
+                ):
+                    return False
+            elif key.lower() == "aws:currenttime" and op == "DateLessThan":
+                try:
+                    until = datetime.fromisoformat(values[0].replace("Z", "+00:00"))
+                except ValueError:
+                    continue
+                if until.tzinfo is None:
+                    until = until.replace(tzinfo=UTC)
+                if datetime.now(UTC) >= until:
+                    return False
+    return True
+
+
 class IamEnforcer(Component):
     name: ClassVar[str] = "iam"
     order: ClassVar[int] = 20
@@ -189,6 +221,7 @@ class IamEnforcer(Component):
                 if (
                     stmt.get("Effect") == "Deny"
                     and _names_principal(stmt, role_arn)
+                    and _principal_conditions_hold(stmt, role_arn)
                     and _applies(stmt, action, resource)
                 ):
                     return "resource-deny"
