@@ -6,9 +6,16 @@ import enum
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from chaosrun.journal.model import ActivityRun, Event, Measurement, Series, SteadyStateCheck
+from chaosrun.journal.model import (
+    ActivityRun,
+    Event,
+    EventKind,
+    Measurement,
+    Series,
+    SteadyStateCheck,
+)
 from chaosrun.ledger import now
 
 
@@ -18,19 +25,6 @@ class StopReason(enum.StrEnum):
     ABORT = "abort"  # Runner.abort() by the caller
     FAILURE = "failure"  # an action failed or timed out, or a safety check refused
     ERROR = "error"  # an unexpected exception inside the runner
-
-
-EventKind = Literal[
-    "phase",
-    "fault-injected",
-    "fault-restored",
-    "deviation",
-    "abort",
-    "error",
-    "rollback",
-    "note",
-    "alert",
-]
 
 
 @dataclass
@@ -76,9 +70,8 @@ class RunState:
                 return False
             self.stop_reason = reason
             self.stop_message = message
-        kind: EventKind = "deviation" if reason is StopReason.DEVIATION else "abort"
-        if reason is not StopReason.DEVIATION:
-            self.event(kind, message)
+        if reason is not StopReason.DEVIATION:  # add_check already recorded the deviation
+            self.event("abort", message)
         return True
 
     def add_check(self, check: SteadyStateCheck) -> None:

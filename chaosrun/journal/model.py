@@ -97,19 +97,22 @@ class Series(_Model):
     points: list[tuple[datetime, float | None]] = Field(default_factory=list)
 
 
+EventKind = Literal[
+    "phase",
+    "fault-injected",
+    "fault-restored",
+    "deviation",
+    "abort",
+    "error",
+    "rollback",
+    "note",
+    "alert",
+]
+
+
 class Event(_Model):
     at: datetime
-    kind: Literal[
-        "phase",
-        "fault-injected",
-        "fault-restored",
-        "deviation",
-        "abort",
-        "error",
-        "rollback",
-        "note",
-        "alert",
-    ]
+    kind: EventKind
     message: str
 
 
