@@ -66,6 +66,14 @@ def _restore(configuration: dict[str, Any] | None) -> list[dict[str, Any]]:
         return out
 
 
+def _restore_logged(configuration: dict[str, Any] | None, failure: str) -> None:
+    """``_restore`` for a control: never raises into Chaos Toolkit; logs ``failure`` instead."""
+    try:
+        _restore(configuration)
+    except Exception:
+        log.exception(failure)
+
+
 def before_rollback_control(
     context: Any,
     state: Any = None,
@@ -75,10 +83,9 @@ def before_rollback_control(
     **kwargs: Any,
 ) -> None:
     """Restore faults before the experiment's declared rollbacks run."""
-    try:
-        _restore(configuration)
-    except Exception:
-        log.exception("chaosrun restore before rollbacks failed; trying again at the end")
+    _restore_logged(
+        configuration, "chaosrun restore before rollbacks failed; trying again at the end"
+    )
 
 
 def after_experiment_control(
@@ -91,10 +98,11 @@ def after_experiment_control(
 ) -> None:
     """Restore whatever is still pending (rollbacks skipped, signals), annotate the journal,
     and forget the run so the next experiment in this process gets a new one."""
-    try:
-        _restore(configuration)
-    except Exception:
-        log.exception("chaosrun restore at the end of the experiment failed")
+    _restore_logged(
+        configuration,
+        "chaosrun restore at the end of the experiment failed. Run `chaosrun rollback` to restore "
+        "what is left",
+    )
     with _lock:
         if isinstance(state, dict):
             state["chaosrun_restore"] = list(_results)
