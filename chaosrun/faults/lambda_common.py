@@ -21,15 +21,25 @@ LAMBDA_LOCK_PERMISSIONS = (
 
 
 def discover_functions(
-    clients: AwsClients, params: TargetedParams, regions: list[str]
+    clients: AwsClients,
+    params: TargetedParams,
+    regions: list[str],
+    known_tags: dict[str, dict[str, str]] | None = None,
 ) -> list[Target]:
-    """Lambda functions named by ``names``, ``arns`` or ``tags`` in ``regions``."""
+    """Lambda functions named by ``names``, ``arns`` or ``tags`` in ``regions``.
+
+    Each target's tags seen on the way (``GetFunction``, tag search) are recorded in
+    ``known_tags`` (pass the fault's), so lock checks need no call for them.
+    """
 
     def arn_for_name(name: str, region: str) -> str:
         if name.startswith("arn:"):
             return name
         fn = clients.client("lambda", region).get_function(FunctionName=name)
-        return str(fn["Configuration"]["FunctionArn"])
+        arn = str(fn["Configuration"]["FunctionArn"])
+        if known_tags is not None:
+            known_tags[arn] = dict(fn.get("Tags") or {})
+        return arn
 
     return targets_from(
         clients,
@@ -39,6 +49,7 @@ def discover_functions(
         arns=params.arns,
         tags=params.tags,
         arn_for_name=arn_for_name,
+        known_tags=known_tags,
     )
 
 

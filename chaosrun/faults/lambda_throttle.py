@@ -11,8 +11,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from chaosrun.aws.discovery import targets_from
 from chaosrun.faults.base import Fault, ResourceGone, Target, TargetedParams
+from chaosrun.faults.lambda_common import (
+    FUNCTION_KIND,
+    LAMBDA_LOCK_PERMISSIONS,
+    discover_functions,
+)
 from chaosrun.plugins import FAULTS
 
 
@@ -32,41 +36,19 @@ class Throttle(Fault[ThrottleParams, ReservedConcurrency]):
     summary = "Throttle Lambda functions by setting their reserved concurrency (0 = all calls)."
     params_model = ThrottleParams
     state_model = ReservedConcurrency
-    resource_kind = "lambda:function"
+    resource_kind = FUNCTION_KIND
     permissions = (
         "lambda:GetFunctionConcurrency",
         "lambda:PutFunctionConcurrency",
         "lambda:DeleteFunctionConcurrency",
-        "lambda:ListTags",
-        "lambda:TagResource",
-        "lambda:UntagResource",
-        "tag:GetResources",
+        *LAMBDA_LOCK_PERMISSIONS,
     )
 
     def _client(self, target: Target) -> Any:
         return self.clients.client("lambda", target.region)
 
     def discover(self) -> list[Target]:
-        p = self.params
-
-        def arn_for_name(name: str, region: str) -> str:
-            if name.startswith("arn:"):
-                return name
-            fn = self.clients.client("lambda", region).get_function(FunctionName=name)
-            arn = str(fn["Configuration"]["FunctionArn"])
-            self.known_tags[arn] = dict(fn.get("Tags") or {})
-            return arn
-
-        return targets_from(
-            self.clients,
-            kind=self.resource_kind,
-            regions=self.regions(),
-            names=p.names,
-            arns=p.arns,
-            tags=p.tags,
-            arn_for_name=arn_for_name,
-            known_tags=self.known_tags,
-        )
+        return discover_functions(self.clients, self.params, self.regions(), self.known_tags)
 
     def read(self, target: Target) -> ReservedConcurrency:
         client = self._client(target)
