@@ -142,7 +142,7 @@ class RemoveResourcePermission(Fault[RemoveResourcePermissionParams, ResourcePol
         return self.clients.client("lambda", target.region)
 
     def discover(self) -> list[Target]:
-        return discover_functions(self.clients, self.params, self.regions())
+        return discover_functions(self.clients, self.params, self.regions(), self.known_tags)
 
     def _matches(self, statement: PermissionStatement) -> bool:
         if self.params.statement_ids is not None:

@@ -139,7 +139,7 @@ class InjectFailure(Fault[InjectFailureParams, FailureInjection]):
         return self.clients.client("ssm", target.region)
 
     def discover(self) -> list[Target]:
-        targets = discover_functions(self.clients, self.params, self.regions())
+        targets = discover_functions(self.clients, self.params, self.regions(), self.known_tags)
         for target in targets:
             self._parameter_name(function_configuration(self._lambda(target), target), target)
         return targets

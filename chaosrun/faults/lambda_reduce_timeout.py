@@ -46,7 +46,7 @@ class ReduceTimeout(Fault[ReduceTimeoutParams, FunctionTimeout]):
         return self.clients.client("lambda", target.region)
 
     def discover(self) -> list[Target]:
-        return discover_functions(self.clients, self.params, self.regions())
+        return discover_functions(self.clients, self.params, self.regions(), self.known_tags)
 
     def read(self, target: Target) -> FunctionTimeout:
         config = function_configuration(self._client(target), target)
