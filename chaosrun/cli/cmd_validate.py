@@ -10,8 +10,6 @@ import argparse
 import sys
 from typing import Any
 
-from chaosrun.experiment.loader import experiment_files, parse_variables, validate_file
-
 EXIT_OK = 0
 EXIT_INVALID = 2
 
@@ -50,6 +48,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # imported here: `chaosrun --version` and other commands need not load every plugin
+    from chaosrun.experiment.loader import experiment_files, parse_variables, validate_file
+
     config_vars, _secret_vars = parse_variables(args.var, args.var_file)
     files = experiment_files(args.paths)
     if not files:
