@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from chaosrun.aws.clients import AwsClients
-from chaosrun.faults.base import Target
+from chaosrun.targets import Target
 
 
 def arn_region(arn: str) -> str:

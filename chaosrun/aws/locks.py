@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 
 from chaosrun.aws.clients import AwsClients
-from chaosrun.faults.base import Target
+from chaosrun.targets import Target
 
 LOCK_TAG = "chaosrun:lock"
 

@@ -11,9 +11,9 @@ import argparse
 import sys
 from typing import Any
 
-from chaosrun.faults.base import RestoreResult
 from chaosrun.faults.runtime import clients_for_run, restore_run
 from chaosrun.ledger import Ledger, LedgerEntry, LedgerRun
+from chaosrun.targets import RestoreResult
 
 EXIT_INCOMPLETE = 4
 

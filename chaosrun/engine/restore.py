@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from chaosrun.engine.state import RunState
-from chaosrun.faults.base import RestoreResult
 from chaosrun.faults.runtime import FaultContext, restore_run
 from chaosrun.journal.model import TargetRecord
 from chaosrun.ledger import LedgerEntry, now
+from chaosrun.targets import RestoreResult
 
 log = logging.getLogger(__name__)
 

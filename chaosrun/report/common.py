@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from chaosrun.faults.base import RestoreStatus
 from chaosrun.journal.model import ActivityRun, Journal, SteadyStateCheck, Verdict
+from chaosrun.targets import RestoreStatus
 
 
 def report_filename(run_id: str, suffix: str = ".html") -> str:
