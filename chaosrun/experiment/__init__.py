@@ -2,11 +2,6 @@
 
 from typing import TYPE_CHECKING, Any
 
-# Import the fault package before anything pulls in chaosrun.journal: journal.model imports
-# faults.base, whose package __init__ imports the providers, which import journal.model again.
-# Entering through chaosrun.faults first resolves that cycle.
-import chaosrun.faults  # noqa: F401
-
 if TYPE_CHECKING:
     from chaosrun.experiment.loader import (
         LoadedExperiment,

@@ -4,9 +4,6 @@ Layout: one file per probe (``http_endpoint.py``), and one thin provider module 
 (``http.py``, ``awslambda.py`` ...) holding the Chaos Toolkit functions experiments call.
 """
 
-# First: the contract imports chaosrun.faults before chaosrun.journal.model, the order that
-# module cycle (journal.model -> faults -> faults.runtime -> journal.model) needs.
-import chaosrun.probes.base  # noqa: F401
 from chaosrun.probes import (  # noqa: F401
     activeactive,
     awslambda,
