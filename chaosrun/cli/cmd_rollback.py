@@ -11,7 +11,6 @@ import argparse
 import sys
 from typing import Any
 
-from chaosrun.faults.runtime import clients_for_run, restore_run
 from chaosrun.ledger import Ledger, LedgerEntry, LedgerRun
 from chaosrun.targets import RestoreResult
 
@@ -46,6 +45,9 @@ def _print_result(entry: LedgerEntry, result: RestoreResult) -> None:
 
 def rollback_run(ledger: Ledger, run: LedgerRun) -> bool:
     """Restore one run; True when nothing of it is left pending."""
+    # imported here: the fault runtime loads every plugin and boto3, which `chaosrun --help` skips
+    from chaosrun.faults.runtime import clients_for_run, restore_run
+
     run_id = run.run.run_id
     print(f"run {run_id} ({run.run.experiment or 'unnamed'}): {len(run.pending)} pending")
     try:
