@@ -27,11 +27,12 @@ import threading
 import time
 import uuid
 from typing import Any, ClassVar
+from urllib.parse import unquote
 
 from werkzeug.wrappers import Request, Response
 
 from chaosrun.sandbox import metrics
-from chaosrun.sandbox.base import Component, SandboxContext
+from chaosrun.sandbox.base import AwsRequest, Component, SandboxContext
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +213,29 @@ class ApiEndpoints(Component):
         candidates.sort(key=lambda c: c[:3])
         _, _, _, template, resource, method, params = candidates[0]
         return resource, method, template, params
+
+    def observe(self, request: AwsRequest, status: int) -> None:
+        """moto ignores ``UpdateStage`` ``remove /{resource}/{method}`` (a method setting, e.g.
+        ``/~1orders/POST`` or ``/*/*``); API Gateway deletes that entry. Apply it afterwards."""
+        if request.service != "apigateway" or request.operation != "UpdateStage":
+            return
+        if status >= 300 or self.ctx is None:
+            return
+        match = re.search(r"/restapis/([^/]+)/stages/([^/?]+)", request.path)
+        try:
+            ops = request.json().get("patchOperations") or []
+        except ValueError:
+            return
+        if match is None:
+            return
+        api = self._backend(request.region).apis.get(match.group(1))
+        stage = api.stages.get(unquote(match.group(2))) if api is not None else None
+        if stage is None:
+            return
+        for op in ops:
+            parts = str(op.get("path", "")).split("/")
+            if op.get("op") == "remove" and len(parts) == 3 and not parts[0]:
+                (stage.method_settings or {}).pop(f"{parts[1]}/{parts[2]}", None)
 
     def _admit(self, api_id: str, stage: Any, template: str, http_method: str) -> bool:
         settings = stage.method_settings or {}
