@@ -28,9 +28,9 @@ def execution_role(name: str = "lambda-exec") -> str:
     return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]["Arn"])
 
 
-def make_function(name: str, role: str, **extra: Any) -> str:
+def make_function(name: str, role: str, region: str = REGION, **extra: Any) -> str:
     """Create a function; returns its ARN."""
-    lam = boto3.client("lambda", region_name=REGION)
+    lam = boto3.client("lambda", region_name=region)
     resp = lam.create_function(
         FunctionName=name,
         Runtime="python3.12",

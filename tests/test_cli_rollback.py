@@ -3,11 +3,9 @@ unknown runs, idempotence."""
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 import boto3
 import pytest
+from lambda_fixtures import REGION, execution_role, make_function
 from moto import mock_aws
 
 from chaosrun.aws.clients import AwsClients
@@ -18,26 +16,11 @@ from chaosrun.ledger import Ledger
 FAULT = "chaosrun.faults.awslambda.throttle"
 
 
-def _zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", "def handler(e, c):\n    return e\n")
-    return buf.getvalue()
-
-
 @pytest.fixture
 def lam():
     with mock_aws():
-        role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
-        client = boto3.client("lambda", region_name="us-east-1")
-        client.create_function(
-            FunctionName="orders",
-            Runtime="python3.12",
-            Role=role["Role"]["Arn"],
-            Handler="app.handler",
-            Code={"ZipFile": _zip()},
-        )
-        yield client
+        make_function("orders", execution_role("r"))
+        yield boto3.client("lambda", region_name=REGION)
 
 
 def _reserved(lam) -> int | None:

@@ -3,7 +3,6 @@ SIGINT/SIGTERM mid-method; plus in-process runs for outputs, dry run and combine
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import signal
@@ -11,25 +10,18 @@ import subprocess
 import sys
 import time
 import urllib.request
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 import yaml
+from lambda_fixtures import handler_zip
 from moto.server import ThreadedMotoServer
 
 from chaosrun.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", "def handler(e, c):\n    return e\n")
-    return buf.getvalue()
 
 
 @pytest.fixture
@@ -49,7 +41,7 @@ def server(monkeypatch):
         Runtime="python3.12",
         Role=role,
         Handler="app.handler",
-        Code={"ZipFile": _zip()},
+        Code={"ZipFile": handler_zip()},
     )
     lam.put_function_concurrency(FunctionName="orders", ReservedConcurrentExecutions=25)
     yield endpoint, lam

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from typing import Any
 
 import boto3
 import pytest
 from chaoslib.experiment import run_experiment
+from lambda_fixtures import REGION, execution_role, make_function
 from moto import mock_aws
 
 from chaosrun import control
@@ -18,26 +17,12 @@ from chaosrun.ledger import Ledger
 CONTROL = {"name": "chaosrun", "provider": {"type": "python", "module": "chaosrun.control"}}
 
 
-def _zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", "def handler(e, c):\n    return e\n")
-    return buf.getvalue()
-
-
 @pytest.fixture
 def lam():
     set_active_context(None)
     with mock_aws():
-        role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
-        client = boto3.client("lambda", region_name="us-east-1")
-        client.create_function(
-            FunctionName="orders",
-            Runtime="python3.12",
-            Role=role["Role"]["Arn"],
-            Handler="app.handler",
-            Code={"ZipFile": _zip()},
-        )
+        make_function("orders", execution_role("r"))
+        client = boto3.client("lambda", region_name=REGION)
         client.put_function_concurrency(FunctionName="orders", ReservedConcurrentExecutions=25)
         yield client
     set_active_context(None)

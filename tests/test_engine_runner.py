@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import threading
-import zipfile
 from typing import Any
 
 import boto3
 import pytest
+from lambda_fixtures import REGION, execution_role, make_function
 from moto import mock_aws
 
 from chaosrun.aws.clients import AwsClients
@@ -99,13 +98,6 @@ def hypothesis(tolerance: Any = -1) -> dict[str, Any]:
 
 
 # -- fixtures -------------------------------------------------------------------------------
-def _zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", "def handler(e, c):\n    return e\n")
-    return buf.getvalue()
-
-
 @pytest.fixture(autouse=True)
 def _reset():
     CALLS.clear()
@@ -118,17 +110,8 @@ def _reset():
 @pytest.fixture
 def lam():
     with mock_aws():
-        iam = boto3.client("iam")
-        role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        client = boto3.client("lambda", region_name="us-east-1")
-        client.create_function(
-            FunctionName="orders",
-            Runtime="python3.12",
-            Role=role,
-            Handler="app.handler",
-            Code={"ZipFile": _zip()},
-        )
-        yield client
+        make_function("orders", execution_role("r"))
+        yield boto3.client("lambda", region_name=REGION)
 
 
 @pytest.fixture

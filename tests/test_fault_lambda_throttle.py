@@ -2,52 +2,27 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 import boto3
 import pytest
+from lambda_fixtures import REGION, execution_role, fault_context, make_function
 from moto import mock_aws
 
-from chaosrun.aws.clients import AwsClients
 from chaosrun.errors import FaultConflict
 from chaosrun.faults.base import RestoreStatus
-from chaosrun.faults.runtime import FaultContext, apply_fault, new_run_id, restore_run
-from chaosrun.ledger import Ledger
+from chaosrun.faults.runtime import apply_fault, restore_run
 
 FAULT = "chaosrun.faults.awslambda.throttle"
-
-
-def _zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", "def handler(e, c):\n    return e\n")
-    return buf.getvalue()
 
 
 @pytest.fixture
 def functions():
     with mock_aws():
-        iam = boto3.client("iam")
-        role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        lam = boto3.client("lambda", region_name="us-east-1")
+        role = execution_role("r")
         for name, tags in (("orders", {"app": "shop"}), ("stock", {"app": "shop"}), ("x", {})):
-            lam.create_function(
-                FunctionName=name,
-                Runtime="python3.12",
-                Role=role,
-                Handler="app.handler",
-                Code={"ZipFile": _zip()},
-                Tags=tags,
-            )
+            make_function(name, role, Tags=tags)
+        lam = boto3.client("lambda", region_name=REGION)
         lam.put_function_concurrency(FunctionName="stock", ReservedConcurrentExecutions=50)
         yield lam
-
-
-def _ctx(tmp_path, run_id=None) -> FaultContext:
-    return FaultContext(
-        run_id=run_id or new_run_id(), clients=AwsClients(), ledger=Ledger(tmp_path / "ledger")
-    )
 
 
 def _reserved(lam, name):
@@ -56,7 +31,7 @@ def _reserved(lam, name):
 
 def test_throttle_by_tag_and_exact_restore(functions, tmp_path) -> None:
     lam = functions
-    ctx = _ctx(tmp_path)
+    ctx = fault_context(tmp_path)
     record = apply_fault(ctx, FAULT, {"tags": {"app": "shop"}, "reserved_concurrency": 0})
     assert sorted(t.target.name for t in record.targets) == ["orders", "stock"]
     assert _reserved(lam, "orders") == 0 and _reserved(lam, "stock") == 0
@@ -73,7 +48,7 @@ def test_throttle_by_tag_and_exact_restore(functions, tmp_path) -> None:
 
 def test_drift_is_reported_not_clobbered(functions, tmp_path) -> None:
     lam = functions
-    ctx = _ctx(tmp_path)
+    ctx = fault_context(tmp_path)
     apply_fault(ctx, FAULT, {"names": ["stock"], "reserved_concurrency": 0})
     lam.put_function_concurrency(FunctionName="stock", ReservedConcurrentExecutions=7)
     [(_, result)] = restore_run(ctx.ledger, ctx.clients, ctx.run_id)
@@ -84,14 +59,14 @@ def test_drift_is_reported_not_clobbered(functions, tmp_path) -> None:
 
 
 def test_second_run_refuses_a_held_target(functions, tmp_path) -> None:
-    first = _ctx(tmp_path)
+    first = fault_context(tmp_path)
     apply_fault(first, FAULT, {"names": ["orders"]})
     # another machine: empty local ledger, only the lock tag tells
-    other = FaultContext(run_id=new_run_id(), clients=AwsClients(), ledger=Ledger(tmp_path / "b"))
+    other = fault_context(tmp_path, "b")
     with pytest.raises(FaultConflict, match="already impaired"):
         apply_fault(other, FAULT, {"names": ["orders"]})
     # same machine: the ledger tells
-    same = _ctx(tmp_path)
+    same = fault_context(tmp_path)
     with pytest.raises(FaultConflict):
         apply_fault(same, FAULT, {"names": ["orders"]})
     restore_run(first.ledger, first.clients, first.run_id)
@@ -105,9 +80,9 @@ def test_second_run_refuses_a_held_target(functions, tmp_path) -> None:
 
 
 def test_count_selection_records_seed(functions, tmp_path) -> None:
-    ctx = _ctx(tmp_path)
+    ctx = fault_context(tmp_path)
     record = apply_fault(ctx, FAULT, {"tags": {"app": "shop"}, "count": 1, "seed": 42})
-    again = _ctx(tmp_path / "again")
+    again = fault_context(tmp_path / "again")
     restore_run(ctx.ledger, ctx.clients, ctx.run_id)
     record2 = apply_fault(again, FAULT, {"tags": {"app": "shop"}, "count": 1, "seed": 42})
     assert record.seed == 42

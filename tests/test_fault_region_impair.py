@@ -7,16 +7,14 @@ from typing import Any
 
 import boto3
 import pytest
+from lambda_fixtures import execution_role, fault_context, make_function
 from moto import mock_aws
 from test_fault_dynamodb_pause_replication import EXISTING, make_table, policy
-from test_fault_lambda_throttle import _zip
 from test_fault_route53_force_failover import inverted, make_check
 
-from chaosrun.aws.clients import AwsClients
 from chaosrun.errors import InvalidParameters
 from chaosrun.faults.base import RestoreStatus
-from chaosrun.faults.runtime import FaultContext, apply_fault, new_run_id, restore_run
-from chaosrun.ledger import Ledger
+from chaosrun.faults.runtime import apply_fault, restore_run
 
 FAULT = "chaosrun.faults.region.impair"
 
@@ -24,20 +22,13 @@ FAULT = "chaosrun.faults.region.impair"
 @pytest.fixture
 def world():
     with mock_aws():
-        role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+        role = execution_role("r")
         lambdas: dict[str, Any] = {}
         tables: dict[str, tuple[Any, str]] = {}
         for region in ("us-east-1", "us-west-2"):
             lam = boto3.client("lambda", region_name=region)
             for name in ("orders", "stock"):
-                lam.create_function(
-                    FunctionName=name,
-                    Runtime="python3.12",
-                    Role=role["Role"]["Arn"],
-                    Handler="app.handler",
-                    Code={"ZipFile": _zip()},
-                    Tags={"app": "shop"},
-                )
+                make_function(name, role, region=region, Tags={"app": "shop"})
             lam.put_function_concurrency(FunctionName="stock", ReservedConcurrentExecutions=20)
             lambdas[region] = lam
             ddb = boto3.client("dynamodb", region_name=region)
@@ -81,7 +72,7 @@ ARGS = {
 def test_impair_then_restore_leaves_everything_as_before(world, tmp_path) -> None:
     lambdas, tables, r53, checks = world
     before = _snapshot(world)
-    ctx = FaultContext(run_id=new_run_id(), clients=AwsClients(), ledger=Ledger(tmp_path / "l"))
+    ctx = fault_context(tmp_path, "l")
     record = apply_fault(ctx, FAULT, ARGS)
     assert len(record.targets) == 2 + 1 + 2  # functions, table, health checks
 
@@ -108,7 +99,7 @@ def test_impair_then_restore_leaves_everything_as_before(world, tmp_path) -> Non
 
 
 def test_needs_a_part(tmp_path) -> None:
-    ctx = FaultContext(run_id=new_run_id(), clients=AwsClients(), ledger=Ledger(tmp_path / "l"))
+    ctx = fault_context(tmp_path, "l")
     with pytest.raises(InvalidParameters, match="at least one"):
         apply_fault(ctx, FAULT, {"region": "us-east-1"})
     with pytest.raises(InvalidParameters, match="exactly one"):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 import threading
 import time
-import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
 import pytest
 import yaml
+from lambda_fixtures import REGION, execution_role, make_function
 from moto import mock_aws
 from rich.console import Console
 
@@ -68,19 +68,8 @@ def _write(tmp: Path, name: str, data: dict) -> str:
 @pytest.fixture
 def aws():
     with mock_aws():
-        iam = boto3.client("iam")
-        role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w") as z:
-            z.writestr("app.py", "def handler(e, c):\n    return e\n")
-        lam = boto3.client("lambda", region_name="us-east-1")
-        lam.create_function(
-            FunctionName=FN,
-            Runtime="python3.12",
-            Role=role,
-            Handler="app.handler",
-            Code={"ZipFile": buf.getvalue()},
-        )
+        make_function(FN, execution_role("r"))
+        lam = boto3.client("lambda", region_name=REGION)
         lam.put_function_concurrency(FunctionName=FN, ReservedConcurrentExecutions=25)
         yield lam
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 import boto3
 import pytest
+from lambda_fixtures import REGION, execution_role, make_function
 from moto import mock_aws
 
 from chaosrun.aws.clients import AwsClients
@@ -16,27 +14,13 @@ from chaosrun.probes.lambda_configuration import LambdaConfiguration
 from chaosrun.probes.lambda_invoke import LambdaInvoke
 
 
-def _zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", "def handler(e, c):\n    return e\n")
-    return buf.getvalue()
-
-
 @pytest.fixture
 def lam():
     with mock_aws(config={"lambda": {"use_docker": False}}):
-        role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
-        client = boto3.client("lambda", region_name="us-east-1")
+        role = execution_role("r")
         for name in ("orders", "stock"):
-            client.create_function(
-                FunctionName=name,
-                Runtime="python3.12",
-                Role=role["Role"]["Arn"],
-                Handler="app.handler",
-                Code={"ZipFile": _zip()},
-                Timeout=9,
-            )
+            make_function(name, role, Timeout=9)
+        client = boto3.client("lambda", region_name=REGION)
         client.put_function_concurrency(FunctionName="stock", ReservedConcurrentExecutions=0)
         yield client
 
