@@ -185,7 +185,7 @@ class Outcome:
 
     @property
     def pending(self) -> list[Any]:
-        return self.ledger.load(self.journal.chaosrun.run_id).pending()
+        return self.ledger.load(self.journal.chaosrun.run_id).pending
 
 
 @contextmanager
