@@ -1,6 +1,6 @@
 """The components a sandbox runs by default, as ``"module:Class"`` import paths.
 
-Append yours; a default whose module is missing (not written yet) is skipped with a warning.
+Append yours (``Sandbox(components=...)`` replaces the list).
 """
 
 from __future__ import annotations

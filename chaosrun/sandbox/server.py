@@ -201,21 +201,10 @@ class Sandbox:
     def _load_components(self) -> list[Component]:
         from chaosrun.sandbox.components import DEFAULT_COMPONENTS
 
-        specs: list[ComponentSpec]
-        if self._component_specs is None:
-            specs = list(DEFAULT_COMPONENTS)
-            required = False
-        else:
-            specs = list(self._component_specs)
-            required = True
-        loaded: list[Component] = []
-        for spec in specs:
-            try:
-                loaded.append(load_component(spec))
-            except (ImportError, AttributeError):
-                if required:
-                    raise
-                log.warning("sandbox component %s is not available; skipped", spec)
+        specs: list[ComponentSpec] = list(
+            DEFAULT_COMPONENTS if self._component_specs is None else self._component_specs
+        )
+        loaded = [load_component(spec) for spec in specs]
         names = {c.name for c in loaded}
         if "credentials" not in names:
             from chaosrun.sandbox.lambda_credentials import Credentials
@@ -225,11 +214,6 @@ class Sandbox:
         return loaded
 
     def _deploy_app(self) -> None:
-        try:
-            module = importlib.import_module("chaosrun.sandbox.app")
-        except ModuleNotFoundError as exc:
-            if exc.name != "chaosrun.sandbox.app":
-                raise
-            log.info("chaosrun.sandbox.app does not exist yet: no sample app deployed")
-            return
-        self.app = module.deploy(self.context)
+        from chaosrun.sandbox.app import deploy
+
+        self.app = deploy(self.context)
