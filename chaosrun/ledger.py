@@ -43,6 +43,14 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+class AwsRecord(BaseModel):
+    """How a run reached AWS, so that ``chaosrun rollback`` reaches the same account."""
+
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+
+
 class RunRecord(BaseModel):
     type: Literal["run"] = "run"
     run_id: str
@@ -50,7 +58,7 @@ class RunRecord(BaseModel):
     host: str
     started: datetime
     experiment: str = ""
-    aws: dict[str, Any] = Field(default_factory=dict)
+    aws: AwsRecord = Field(default_factory=AwsRecord)
 
 
 class IntentRecord(BaseModel):
@@ -161,7 +169,7 @@ class Ledger:
                 ) from exc
 
     # -- writing ---------------------------------------------------------------------------
-    def begin(self, run_id: str, experiment: str = "", aws: dict[str, Any] | None = None) -> None:
+    def begin(self, run_id: str, experiment: str = "", aws: AwsRecord | None = None) -> None:
         self._append(
             run_id,
             RunRecord(
@@ -170,7 +178,7 @@ class Ledger:
                 host=socket.gethostname(),
                 started=now(),
                 experiment=experiment,
-                aws=aws or {},
+                aws=aws or AwsRecord(),
             ),
         )
 

@@ -15,6 +15,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from chaosrun.ledger import AwsRecord
+
 DEFAULT_REGION = "us-east-1"
 
 
@@ -31,9 +33,9 @@ class AwsSettings:
     read_timeout: float = 30.0
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def to_record(self) -> dict[str, Any]:
+    def to_record(self) -> AwsRecord:
         """What the ledger keeps so that ``chaosrun rollback`` can reach the same account."""
-        return {"profile": self.profile, "region": self.region, "endpoint_url": self.endpoint_url}
+        return AwsRecord(profile=self.profile, region=self.region, endpoint_url=self.endpoint_url)
 
 
 class AwsClients:

@@ -276,11 +276,7 @@ def clients_for_run(ledger: Ledger, run_id: str) -> AwsClients:
     """Clients reaching the same account/region as the recorded run (endpoint from env wins)."""
     aws = ledger.load(run_id).run.aws
     return AwsClients(
-        AwsSettings(
-            profile=aws.get("profile"),
-            region=aws.get("region"),
-            endpoint_url=aws.get("endpoint_url"),
-        )
+        AwsSettings(profile=aws.profile, region=aws.region, endpoint_url=aws.endpoint_url)
     )
 
 
