@@ -50,6 +50,13 @@ FUNCTIONS: list[dict[str, Any]] = [
     },
 ]
 
+#: API key throttling for partner integrations (the app's own methods need no key)
+USAGE_PLAN = {"name": "orders-partners", "throttle": {"rateLimit": 50.0, "burstLimit": 100}}
+
+#: a second, weighted routing record over the same regional endpoints (set id = region)
+WEIGHTED_DOMAIN = "api-weighted.orders.sandbox"
+WEIGHT = 100
+
 HEALTH_CHECK = {"Type": "HTTP", "RequestInterval": 10, "FailureThreshold": 3}
 
 #: per region; ``{function}``/``{api}`` are filled in by deploy

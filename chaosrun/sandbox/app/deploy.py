@@ -44,6 +44,7 @@ class RegionInfo(BaseModel):
     stage_url: str | None
     health_check_id: str | None
     queue_url: str
+    usage_plan_id: str | None = None
     alarms: list[str]
 
 
@@ -67,6 +68,7 @@ class AppInfo(BaseModel):
         env["CHAOSRUN_APP_HOSTED_ZONE_ID"] = self.hosted_zone_id
         if self.global_url:
             env["CHAOSRUN_APP_GLOBAL_URL"] = self.global_url
+            env["CHAOSRUN_APP_WEIGHTED_HOST"] = d.WEIGHTED_DOMAIN
         for region, info in self.regions.items():
             prefix = "CHAOSRUN_APP_" + region.upper().replace("-", "_") + "_"
             values = {
@@ -166,8 +168,10 @@ def deploy(ctx: SandboxContext) -> AppInfo:
             region_info, record = future.result()
             info.regions[region_info.region] = region_info
             if index < 2:
+                weighted = {**record, "Name": d.WEIGHTED_DOMAIN, "Weight": d.WEIGHT}
                 record["Failover"] = "PRIMARY" if index == 0 else "SECONDARY"
                 changes.append({"Action": "UPSERT", "ResourceRecordSet": record})
+                changes.append({"Action": "UPSERT", "ResourceRecordSet": weighted})
     ctx.clients.client("route53", primary).change_resource_record_sets(
         HostedZoneId=info.hosted_zone_id, ChangeBatch={"Changes": changes}
     )
@@ -281,6 +285,12 @@ def _deploy_region(
             SourceArn=f"arn:aws:execute-api:{region}:{account}:{api_id}/*/*/*",
         )
     apigw.create_deployment(restApiId=api_id, stageName=d.STAGE)
+    usage_plan_id = apigw.create_usage_plan(
+        name=str(d.USAGE_PLAN["name"]),
+        apiStages=[{"apiId": api_id, "stage": d.STAGE}],
+        throttle=d.USAGE_PLAN["throttle"],
+        tags={"app": d.APP},
+    )["id"]
     domain = apigw.create_domain_name(
         domainName=d.DOMAIN,
         regionalCertificateArn=f"arn:aws:acm:{region}:{account}:certificate/sandbox",
@@ -327,6 +337,7 @@ def _deploy_region(
             health_check_id=health_check_id,
             queue_url=queue_url,
             alarms=alarm_names,
+            usage_plan_id=usage_plan_id,
         ),
         record,
     )
