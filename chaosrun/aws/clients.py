@@ -14,10 +14,14 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from chaosrun.ledger import AwsRecord
 
 DEFAULT_REGION = "us-east-1"
+
+#: what an AWS call raises when AWS (or the network) refuses it; anything else is a bug
+AWS_ERRORS = (ClientError, BotoCoreError)
 
 
 @dataclass(frozen=True)
