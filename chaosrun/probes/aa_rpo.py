@@ -10,6 +10,7 @@ verified are counted as *unverified*, never as lost.
 
 from __future__ import annotations
 
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -17,6 +18,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from chaosrun.aws.clients import AWS_ERRORS
 from chaosrun.faults.base import Params
 from chaosrun.journal.model import Measurement
 from chaosrun.plugins import PROBES
@@ -25,6 +27,8 @@ from chaosrun.probes.base import Probe, ProbeOutput
 from chaosrun.probes.httpclient import HttpPool
 
 FOUND, MISSING, UNKNOWN = "found", "missing", "unknown"
+
+log = logging.getLogger(__name__)
 
 
 class DynamoReadBack(Params):
@@ -110,7 +114,9 @@ class Rpo(Probe[RpoParams, RpoOutput]):
             names += [f"dynamodb:{p.dynamodb.table}@{r}" for r in p.dynamodb.regions]
         return names
 
-    def _check(self, target: str, write_id: str, pools: threading.local) -> str:
+    def _check(
+        self, target: str, write_id: str, pools: threading.local, errors: dict[str, str]
+    ) -> str:
         p: RpoParams = self.params
         if target.startswith("dynamodb:") and p.dynamodb is not None:
             region = target.rsplit("@", 1)[1]
@@ -121,7 +127,8 @@ class Rpo(Probe[RpoParams, RpoOutput]):
                     Key={p.dynamodb.key_attribute: {"S": write_id}},
                     ConsistentRead=p.dynamodb.consistent_read,
                 )
-            except Exception:
+            except AWS_ERRORS as exc:  # unverified; the first error per target is reported
+                errors.setdefault(target, f"{type(exc).__name__}: {exc}")
                 return UNKNOWN
             return FOUND if resp.get("Item") else MISSING
         pool = getattr(pools, "pool", None)
@@ -150,14 +157,22 @@ class Rpo(Probe[RpoParams, RpoOutput]):
         state: dict[tuple[str, str], str] = {}
         pending = [(w.id, t) for w in writes for t in targets]
         pools = threading.local()
+        errors: dict[str, str] = {}
         with ThreadPoolExecutor(max_workers=p.concurrency, thread_name_prefix="rpo") as pool:
             for attempt in range(p.retries + 1):
                 if attempt and (not pending or self.stop.wait(p.retry_delay_s)):
                     break
-                results = pool.map(lambda k: (k, self._check(k[1], k[0], pools)), pending)
+                results = pool.map(lambda k: (k, self._check(k[1], k[0], pools, errors)), pending)
                 for key, verdict in results:
                     state[key] = verdict
                 pending = [k for k, v in state.items() if v != FOUND]
+        for target, error in errors.items():
+            log.warning(
+                "RPO: reads back from %s failed (first: %s); retried, still failing ones are "
+                "counted as unverified. Check the table name, regions and dynamodb:GetItem.",
+                target,
+                error,
+            )
         lost: list[LostWrite] = []
         unverified = 0
         missing_by_target = dict.fromkeys(targets, 0)
