@@ -168,6 +168,10 @@ def apply_fault(
     if ctx.on_change:
         ctx.on_change(record)
     if errors:
+        for other in errors[1:]:  # only the first is raised; the others must not vanish
+            log.error(
+                "%s: another target failed too: %s: %s", fault_name, type(other).__name__, other
+            )
         raise errors[0]
     return record
 
