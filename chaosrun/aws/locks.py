@@ -115,9 +115,6 @@ class TagLocks:
         self.run_id = run_id
         self.concurrency = concurrency
 
-    def supported(self, target: Target) -> bool:
-        return target.kind in ADAPTERS
-
     def _split(
         self, targets: Iterable[Target]
     ) -> tuple[dict[tuple[str, str], list[Target]], list[Target]]:
@@ -180,9 +177,6 @@ class TagLocks:
         values = {t.arn: known_tags[t.arn].get(LOCK_TAG) for t in targets if t.arn in known_tags}
         values.update(self.values(t for t in targets if t.arn not in known_tags))
         return {a: v for a, v in values.items() if v and lock_run_id(v) != self.run_id}
-
-    def holder(self, target: Target) -> str | None:
-        return self.holders([target]).get(target.arn)
 
     def acquire(self, targets: Iterable[Target]) -> None:
         self._write(list(targets), remove=False)

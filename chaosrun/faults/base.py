@@ -192,9 +192,6 @@ class Fault(ABC, Generic[P, S]):
         return f"{target}: {before.model_dump(mode='json')} -> {after.model_dump(mode='json')}"
 
 
-FaultClass = type[Fault[Any, Any]]
-
-
 class CompositeFault(ABC):
     """A fault made of other faults (e.g. a regional impairment).
 
