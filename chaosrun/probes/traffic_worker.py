@@ -275,7 +275,9 @@ class TrafficLoop:
             while not stop.is_set():
                 i = next(self._ticket)  # atomic under the GIL: free workers take the next slot
                 due = mono_start + i * interval
-                if due >= end:
+                # the run ends on time: a generator that fell behind does not make up its
+                # backlog after `duration` (requests < rate x duration shows the shortfall)
+                if due >= end or time.monotonic() >= end:
                     break
                 delay = due - time.monotonic()
                 if delay > 0 and stop.wait(delay):
