@@ -41,6 +41,30 @@ def load_component(spec: ComponentSpec) -> Component:
     return component
 
 
+def moto_dispatcher(create_app: Any) -> Any:
+    """moto's ``DomainDispatcherApplication``, remembering the backend of each host.
+
+    moto resolves the backend of every request with ``get_backend_for_host``: it lists moto's
+    package directory (a ``stat`` per service, ~200) and then tries its URL regexes, all under
+    the dispatcher's global lock. The answer depends only on the host, so it is kept.
+    """
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    class CachedDispatcher(DomainDispatcherApplication):
+        def __init__(self, create_app: Any) -> None:
+            super().__init__(create_app)
+            self._backends: dict[str, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            if host is None:
+                return None
+            if host not in self._backends:
+                self._backends[host] = super().get_backend_for_host(host)
+            return self._backends[host]
+
+    return CachedDispatcher(create_app)
+
+
 def _quiet_handler() -> type:
     from werkzeug.serving import WSGIRequestHandler
 
@@ -146,17 +170,14 @@ class Sandbox:
         )
 
     def start(self) -> Sandbox:
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            create_backend_app,
-        )
+        from moto.moto_server.werkzeug_app import create_backend_app
 
         from chaosrun.sandbox.middleware import SandboxMiddleware
 
         started = time.monotonic()
         reset_moto()
         self.components = self._load_components()
-        moto_app = DomainDispatcherApplication(create_backend_app)
+        moto_app = moto_dispatcher(create_backend_app)
         app = SandboxMiddleware(moto_app, lambda: self.components)
         self._server = serve_wsgi(app, self.host, self.port, "sandbox-server")
         self._context = SandboxContext(
