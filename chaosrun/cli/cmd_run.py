@@ -128,13 +128,10 @@ def _output_path(explicit: str | None, stem: str, several: bool) -> Path | None:
     return path
 
 
-def _renderer(option: str) -> Callable[[Any], str] | None:
+def _renderer(option: str) -> Callable[[Any], str]:
     module_name, func_name, _ = REPORTS[option]
-    try:
-        return getattr(importlib.import_module(module_name), func_name)
-    except (ImportError, AttributeError) as exc:
-        print(f"warning: --{option} skipped: {module_name} unavailable ({exc})", file=sys.stderr)
-        return None
+    render: Callable[[Any], str] = getattr(importlib.import_module(module_name), func_name)
+    return render
 
 
 def write_outputs(journal: Any, args: argparse.Namespace, stem: str, several: bool) -> None:
@@ -163,11 +160,8 @@ def write_outputs(journal: Any, args: argparse.Namespace, stem: str, several: bo
         if option == "journal":
             text = journal.to_json()
         else:
-            render = _renderer(option)
-            if render is None:
-                continue
             try:
-                text = render(journal)
+                text = _renderer(option)(journal)
             except Exception as exc:
                 print(f"warning: --{option} failed: {exc}", file=sys.stderr)
                 continue
@@ -294,16 +288,12 @@ def write_batch_outputs(outcomes: list[Outcome], reports_dir: Path | None) -> No
     journals = [o.journal for o in outcomes if o.journal is not None]
     if not journals:
         return
-    markdown = _renderer("markdown")
-    summary = markdown(journals) if markdown else None
+    summary = _renderer("markdown")(journals)
     if reports_dir is not None:
         from chaosrun.report.index import write_index
 
-        junit = _renderer("junit")
-        if junit is not None:
-            (reports_dir / "junit.xml").write_text(junit(journals), encoding="utf-8")
-        if summary is not None:
-            (reports_dir / "summary.md").write_text(summary, encoding="utf-8")
+        (reports_dir / "junit.xml").write_text(_renderer("junit")(journals), encoding="utf-8")
+        (reports_dir / "summary.md").write_text(summary, encoding="utf-8")
         print(f"index: {write_index(reports_dir)}", file=sys.stderr)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary and summary:
