@@ -17,7 +17,6 @@ from typing import Any
 from chaosrun.errors import InvalidInput
 
 EXIT_INVALID = 2
-SUFFIXES = (".yaml", ".yml", ".json")
 
 #: report option -> (module, function, file suffix under --reports-dir)
 REPORTS: dict[str, tuple[str, str, str]] = {
@@ -70,21 +69,15 @@ def register(subparsers: Any) -> None:
 # -- inputs -----------------------------------------------------------------------------------
 def expand_paths(patterns: list[str]) -> list[Path]:
     """Files, directories (their .yaml/.yml/.json files, recursively) and globs."""
+    from chaosrun.experiment.loader import experiment_files
+
     files: list[Path] = []
     for pattern in patterns:
         matches = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else []
         candidates = [Path(m) for m in matches] or [Path(pattern)]
         for path in candidates:
             if path.is_dir():
-                files.extend(
-                    sorted(
-                        f
-                        for f in path.rglob("*")
-                        if f.suffix.lower() in SUFFIXES
-                        and "steady_state" not in f.relative_to(path).parts[:-1]
-                        and not any(p.startswith(".") for p in f.relative_to(path).parts)
-                    )
-                )
+                files.extend(experiment_files([path]))
             elif path.is_file():
                 files.append(path)
             else:

@@ -202,8 +202,9 @@ def load_experiment(path: str | Path, variables: dict[str, Any] | None = None) -
 
 
 def experiment_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Files to validate: files as given; directories searched recursively for .yaml, .yml and
-    .json files, skipping hidden directories and ``steady_state/`` (reusable hypotheses)."""
+    """Experiment files (for ``validate`` and ``run``): files as given; directories searched
+    recursively for .yaml, .yml and .json files, skipping hidden files and directories and
+    ``steady_state/`` (reusable hypotheses)."""
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -212,6 +213,7 @@ def experiment_files(paths: Iterable[str | Path]) -> list[Path]:
                 for f in p.rglob("*")
                 if f.is_file()
                 and f.suffix.lower() in SUFFIXES
+                and not f.name.startswith(".")
                 and not any(
                     part == "steady_state" or part.startswith(".")
                     for part in f.relative_to(p).parts[:-1]
