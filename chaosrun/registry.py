@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import pkgutil
 from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from typing import Generic, TypeVar
@@ -36,7 +37,10 @@ class Registry(Generic[T]):
         return decorate
 
     def get(self, name: str) -> T:
-        load_plugins()
+        found = self.find(name)
+        if found is not None:
+            return found
+        load_plugins()  # every name, for the suggestion
         try:
             return self._items[name]
         except KeyError:
@@ -47,7 +51,10 @@ class Registry(Generic[T]):
             ) from None
 
     def find(self, name: str) -> T | None:
-        load_plugins()
+        """The plugin registered as ``name``, importing only the module that would define it
+        (a run resolves its few providers without loading every plugin: start-up time)."""
+        if name not in self._items:
+            load_module_of(name)
         return self._items.get(name)
 
     def names(self) -> list[str]:
@@ -60,15 +67,46 @@ class Registry(Generic[T]):
 
 
 _loaded = False
+_entry_modules: set[str] | None = None
+
+
+def _plugin_entry_modules() -> set[str]:
+    global _entry_modules
+    if _entry_modules is None:
+        _entry_modules = {ep.value for ep in entry_points(group="chaosrun.plugins")}
+    return _entry_modules
+
+
+def load_module_of(name: str) -> None:
+    """Import the provider module of ``module.func`` if it is a plugin module (built-in, or a
+    third-party package's entry point); leave any other module alone."""
+    module = name.rpartition(".")[0]
+    if not module:
+        return
+    builtin = any(module.startswith(f"{pkg}.") for pkg in BUILTIN_MODULES)
+    if not builtin and not any(
+        module == m or module.startswith(f"{m}.") for m in _plugin_entry_modules()
+    ):
+        return
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        # the named module itself does not exist: the caller reports the unknown name; a
+        # dependency missing *inside* a plugin is a real error and must surface
+        if exc.name is None or not module.startswith(exc.name):
+            raise
 
 
 def load_plugins() -> None:
-    """Import built-in plugin packages and third-party entry points once."""
+    """Import every built-in plugin module and third-party entry point, once."""
     global _loaded
     if _loaded:
         return
     _loaded = True
-    for module in BUILTIN_MODULES:
+    for package in BUILTIN_MODULES:
+        pkg = importlib.import_module(package)
+        for info in pkgutil.iter_modules(pkg.__path__):
+            if not info.name.startswith("_"):
+                importlib.import_module(f"{package}.{info.name}")
+    for module in sorted(_plugin_entry_modules()):
         importlib.import_module(module)
-    for ep in entry_points(group="chaosrun.plugins"):
-        importlib.import_module(ep.value)

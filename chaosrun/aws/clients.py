@@ -8,12 +8,13 @@ sandbox: pointing ``AWS_ENDPOINT_URL`` at it is enough.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
+if TYPE_CHECKING:  # boto3 is imported on first use: runs that make no AWS call start faster
+    import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chaosrun.ledger import AwsRecord
@@ -61,6 +62,8 @@ class AwsClients:
     def session(self) -> boto3.Session:
         with self._lock:
             if self._session is None:
+                import boto3
+
                 self._session = boto3.Session(
                     profile_name=self.settings.profile, region_name=self.settings.region
                 )
@@ -68,7 +71,14 @@ class AwsClients:
 
     @property
     def default_region(self) -> str:
-        return self.settings.region or self.session.region_name or DEFAULT_REGION
+        # the settings and the environment answer without building a session (boto3's import
+        # costs start-up time); only a region from a config-file profile needs the session
+        explicit = (
+            self.settings.region
+            or (None if self.settings.profile else os.environ.get("AWS_REGION"))
+            or (None if self.settings.profile else os.environ.get("AWS_DEFAULT_REGION"))
+        )
+        return explicit or self.session.region_name or DEFAULT_REGION
 
     def client(self, service: str, region: str | None = None) -> Any:
         """Return a cached client; creation is serialised because ``Session`` is not thread-safe."""
@@ -81,6 +91,8 @@ class AwsClients:
         with self._lock:
             cached = self._clients.get(key)
             if cached is None:
+                from botocore.config import Config
+
                 config = Config(
                     retries={"mode": "adaptive", "max_attempts": self.settings.max_attempts},
                     max_pool_connections=self.settings.max_pool_connections,

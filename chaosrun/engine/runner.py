@@ -214,11 +214,33 @@ class Runner:
         )
 
     def _safety(self) -> None:
+        if not self._uses_aws():
+            self.state.note("no AWS activity and no account allow-list: account not looked up")
+            return
         try:
             self.state.account_id = self.clients.account_id()
         except Exception as exc:
             self.state.note(f"could not read the account id (sts:GetCallerIdentity): {exc}")
         check_account(self.state.account_id, self.settings)
+
+    def _uses_aws(self) -> bool:
+        """Whether the run needs the caller's account: an allow-list, a chaosrun plugin (they
+        all call AWS or record the account), or a chaostoolkit-aws provider."""
+        if self.settings.safety.allowed_account_ids is not None:
+            return True
+        assert self.executor is not None
+        hypothesis = self.experiment.get("steady-state-hypothesis") or {}
+        activities = [
+            *(hypothesis.get("probes") or []),
+            *(self.experiment.get("method") or []),
+            *(self.experiment.get("rollbacks") or []),
+        ]
+        for activity in activities:
+            resolved = self.executor.resolve(activity)
+            module = str((resolved.get("provider") or {}).get("module", ""))
+            if module.startswith("chaosaws") or plugin_kind(resolved) is not None:
+                return True
+        return False
 
     def _method(self, executor: ActivityExecutor, probes: list[dict[str, Any]]) -> None:
         self.state.event("phase", "method" if not self.dry_run else "method (dry run)")

@@ -38,6 +38,7 @@ from chaosrun.experiment.source import (
 )
 from chaosrun.experiment.validate import (
     check_names,
+    check_optional_packages,
     check_plugin_arguments,
     check_refs,
     issues_from_errors,
@@ -169,6 +170,7 @@ def _issues_for(
     issues += check_refs(raw, lines, hypothesis_known=hypothesis_ok)
     issues += check_names(raw, lines)
     issues += check_plugin_arguments(raw, lines)
+    issues += check_optional_packages(raw, lines)
     if issues or model is None or not hypothesis_ok:
         return _sorted(issues), None
     return [], LoadedExperiment(

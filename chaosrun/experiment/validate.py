@@ -383,6 +383,28 @@ def has_placeholder(value: Any) -> bool:
 PLUGIN_MODULES = ("chaosrun.faults.", "chaosrun.probes.")
 
 
+def check_optional_packages(raw: Any, lines: LineMap) -> list[ValidationIssue]:
+    """A tolerance form whose package is not installed fails here, before the run, with the
+    command that installs it (chaoslib would fail mid-run)."""
+    import importlib.util
+
+    if importlib.util.find_spec("jsonpath2") is not None:
+        return []
+    out = []
+    for path, activity in iter_activities(raw):
+        tolerance = activity.get("tolerance")
+        if isinstance(tolerance, dict) and tolerance.get("type") == "jsonpath":
+            out.append(
+                issue(
+                    lines,
+                    (*path, "tolerance", "type"),
+                    "the jsonpath tolerance needs the jsonpath2 package: "
+                    "pip install 'chaosrun[jsonpath]'",
+                )
+            )
+    return out
+
+
 def check_plugin_arguments(raw: Any, lines: LineMap) -> list[ValidationIssue]:
     """Validate ``arguments`` of python providers naming a registered fault or probe.
 
@@ -390,18 +412,6 @@ def check_plugin_arguments(raw: Any, lines: LineMap) -> list[ValidationIssue]:
     (and model-wide errors, which may depend on it) are left for the run.
     """
     out: list[ValidationIssue] = []
-    try:
-        fault_names = FAULTS.names()
-        probe_names = PROBES.names()
-    except Exception as exc:  # a broken plugin module must not hide every other issue
-        return [
-            ValidationIssue(
-                lines.file,
-                None,
-                "",
-                f"cannot load chaosrun plugins to check fault and probe arguments: {exc}",
-            )
-        ]
     for path, activity in iter_activities(raw):
         provider = activity.get("provider")
         if not isinstance(provider, dict) or provider.get("type") != "python":
@@ -410,14 +420,19 @@ def check_plugin_arguments(raw: Any, lines: LineMap) -> list[ValidationIssue]:
         if not isinstance(module, str) or not isinstance(func, str):
             continue
         name = f"{module}.{func}"
-        plugin = FAULTS.find(name) or PROBES.find(name)
         ppath: FieldPath = (*path, "provider")
+        try:
+            # only the provider's own module is imported (every plugin just for a suggestion)
+            plugin = FAULTS.find(name) or PROBES.find(name)
+        except Exception as exc:  # a broken plugin module must not hide every other issue
+            out.append(issue(lines, ppath, f"cannot load the chaosrun plugin {name!r}: {exc}"))
+            continue
         if plugin is None:
             if module.startswith(PLUGIN_MODULES) or module in (
                 "chaosrun.faults",
                 "chaosrun.probes",
             ):
-                hint = suggest(name, fault_names + probe_names)
+                hint = suggest(name, FAULTS.names() + PROBES.names())
                 msg = f"{name!r} is not a registered chaosrun fault or probe" + (
                     f"; did you mean {hint!r}?" if hint else "; run `chaosrun list faults`"
                 )

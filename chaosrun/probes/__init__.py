@@ -1,15 +1,7 @@
-"""Built-in probes. Importing this package registers them (see :mod:`chaosrun.plugins`).
+"""Built-in probes.
 
 Layout: one file per probe (``http_endpoint.py``), and one thin provider module per service
 (``http.py``, ``awslambda.py`` ...) holding the Chaos Toolkit functions experiments call.
+Nothing is imported here: the registry imports a provider module when a run names it, and every
+module when it must list them all (:func:`chaosrun.registry.load_plugins`).
 """
-
-from chaosrun.probes import (  # noqa: F401
-    activeactive,
-    awslambda,
-    cloudwatch,
-    dynamodb,
-    http,
-    route53,
-    traffic,
-)
