@@ -57,6 +57,12 @@ def wall(cmd: list[str], env: dict[str, str], cwd: Path, expect: int = 0) -> flo
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument(
+        "--chaosrun-python",
+        default=sys.executable,
+        help="interpreter with chaosrun installed (e.g. a venv made by `pip install .` only, as "
+        "a user installs it; the default is this interpreter, with the test extras)",
+    )
     args = parser.parse_args()
     if not (CTK_BIN / "chaos").exists():
         raise SystemExit(
@@ -75,7 +81,7 @@ def main() -> None:
             "CHAOSRUN_HOME": str(tmp / "home"),
             "HOME": str(tmp),  # CTK reads ~/.chaostoolkit/settings.yaml
         }
-        py = sys.executable
+        py = args.chaosrun_python
         commands: dict[str, list[str]] = {
             "python -c pass": [py, "-c", "pass"],
             "chaosrun --version": [py, "-m", "chaosrun", "--version"],
