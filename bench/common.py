@@ -98,6 +98,32 @@ def moto_server() -> Iterator[str]:
         server.stop()
 
 
+@contextmanager
+def remote_emulator(delay_s: float) -> Iterator[tuple[str, str]]:
+    """``(moto_url, proxy_url)`` served by a separate process (see bench/_emulator.py)."""
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench._emulator", str(delay_s)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=root,
+        env={**os.environ, **fake_aws_env()},
+    )
+    try:
+        assert proc.stdout is not None
+        moto, proxy = proc.stdout.readline().split()
+        yield moto, proxy
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=30)
+
+
 def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
     """Median wall time of ``repeat`` calls, and the last result."""
     times, result = [], None
