@@ -82,7 +82,7 @@ def make_function(
     role_arn: str | None = None,
     handler: str = "app.handler",
     env: dict[str, str] | None = None,
-    timeout: int = 3,
+    timeout: int = 15,  # generous: a cold boto3 import in a handler is slow on a loaded machine
     region: str | None = None,
     filename: str = "app.py",
 ) -> str:
