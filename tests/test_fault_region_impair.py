@@ -1,4 +1,5 @@
-"""region.impair: every part injected in the region only, and restore_run undoes all of it."""
+"""region.impair: every part injected in the region only (health checks failed ``unreachable``),
+and restore_run undoes all of it."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import pytest
 from lambda_fixtures import execution_role, fault_context, make_function
 from moto import mock_aws
 from test_fault_dynamodb_pause_replication import EXISTING, make_table, policy
-from test_fault_route53_force_failover import inverted, make_check
+from test_fault_route53_force_failover import config, make_check
 
 from chaosrun.errors import InvalidParameters
 from chaosrun.faults.base import RestoreStatus
+from chaosrun.faults.route53_force_failover import FORCED_PATH
 from chaosrun.faults.runtime import apply_fault, restore_run
 
 FAULT = "chaosrun.faults.region.impair"
@@ -57,7 +59,7 @@ def _snapshot(world: Any) -> dict[str, Any]:
             for name in ("orders", "stock")
         },
         "policies": {region: policy(ddb, arn) for region, (ddb, arn) in tables.items()},
-        "inverted": {k: inverted(r53, v) for k, v in checks.items()},
+        "health_checks": {k: config(r53, v) for k, v in checks.items()},
     }
 
 
@@ -82,13 +84,21 @@ def test_impair_then_restore_leaves_everything_as_before(world, tmp_path) -> Non
     ddb, arn = tables["us-east-1"]
     sids = [s["Sid"] for s in policy(ddb, arn)["Statement"]]
     assert sids[0] == EXISTING["Sid"] and sids[1].startswith("ChaosrunDenyAccess")
-    assert inverted(r53, checks["east"]) and inverted(r53, checks["east-inverted"])
+    # the region's health checks fail whatever its endpoints do: unreachable, not inverted
+    for name in ("east", "east-inverted"):
+        hc = config(r53, checks[name])
+        assert (hc["ResourcePath"], hc["Inverted"]) == (FORCED_PATH, False)
+    assert record.params["health_checks"] == {"tags": {"region": "us-east-1"}}
     # the other region is untouched
     assert _snapshot(world)["concurrency"][("us-west-2", "stock")] == 20
     assert _snapshot(world)["policies"]["us-west-2"] is None
-    assert not inverted(r53, checks["west"])
+    assert _snapshot(world)["health_checks"]["west"] == before["health_checks"]["west"]
     # one ledger group: restored as one unit
-    assert len({e.intent.group for e in ctx.ledger.load(ctx.run_id).pending}) == 1
+    pending = ctx.ledger.load(ctx.run_id).pending
+    assert len({e.intent.group for e in pending}) == 1
+    assert {e.intent.params.get("how") for e in pending if "route53" in e.intent.fault} == {
+        "unreachable"
+    }
 
     results = restore_run(ctx.ledger, ctx.clients, ctx.run_id)
     assert all(r.ok for _, r in results)
@@ -104,3 +114,8 @@ def test_needs_a_part(tmp_path) -> None:
         apply_fault(ctx, FAULT, {"region": "us-east-1"})
     with pytest.raises(InvalidParameters, match="exactly one"):
         apply_fault(ctx, FAULT, {"region": "us-east-1", "tables": {}})
+    # inverting would flip back once the region's own /health fails: not offered
+    with pytest.raises(InvalidParameters, match="how"):
+        apply_fault(
+            ctx, FAULT, {"region": "us-east-1", "health_checks": {"ids": ["x"], "how": "invert"}}
+        )

@@ -3,11 +3,16 @@
 In ``region``, the selected ``functions`` get reserved concurrency 0 (every invoke is throttled,
 ``chaosrun.faults.awslambda.throttle``), the selected ``tables`` refuse item reads and writes
 (``chaosrun.faults.dynamodb.deny_access``), and the selected Route 53 ``health_checks`` (those
-of the region's endpoints) are inverted so DNS fails over (``chaosrun.faults.route53.
-force_failover``). The parts are applied DNS first (so traffic is already moving when the
-region breaks), then functions, then tables, under one ledger group; ``restore_run`` restores
-the group as one unit. Selectors by ``names`` or ``tags`` look only in ``region``; ``arns`` name
-their own region.
+of the region's endpoints) are failed with ``how: unreachable`` so DNS fails over
+(``chaosrun.faults.route53.force_failover``): pointed at a path/port their endpoint cannot serve,
+they stay failed while the region's endpoints really fail. (Inverting them would not hold: an
+inverted check turns healthy again ``FailureThreshold`` failed probes after the region's
+``/health`` breaks, and traffic would go back to the dead region.) Route 53 moves traffic after
+its detection time (``FailureThreshold`` x ``RequestInterval``), as in a real outage.
+
+The parts are applied DNS first, then functions, then tables, under one ledger group;
+``restore_run`` restores the group as one unit. Selectors by ``names`` or ``tags`` look only in
+``region``; ``arns`` name their own region.
 """
 
 from __future__ import annotations
@@ -42,7 +47,8 @@ class ImpairParams(Params):
     functions: ResourceSelector | None = Field(None, description="Lambda functions to throttle")
     tables: ResourceSelector | None = Field(None, description="DynamoDB tables to deny")
     health_checks: HealthCheckParams | None = Field(
-        None, description="Route 53 health checks of the region's endpoints to invert"
+        None,
+        description="Route 53 health checks of the region's endpoints to fail (unreachable)",
     )
     table_duration_seconds: int | None = Field(
         None, ge=1, le=43200, description="the tables' Deny statements expire by themselves"
@@ -65,7 +71,7 @@ class Impair(CompositeFault):
     name = "chaosrun.faults.region.impair"
     summary = (
         "Take a region out: throttle its Lambda functions to 0, deny its DynamoDB tables, "
-        "invert its Route 53 health checks; restored as one unit."
+        "fail its Route 53 health checks (unreachable); restored as one unit."
     )
     params_model = ImpairParams
     permissions = tuple(
@@ -76,7 +82,10 @@ class Impair(CompositeFault):
         p: ImpairParams = self.params
         parts: list[tuple[str, dict[str, Any]]] = []
         if p.health_checks:
-            parts.append((ForceFailover.name, _selection(p.health_checks)))
+            # never ``invert``: the region's own endpoints fail too (see the module docstring)
+            parts.append(
+                (ForceFailover.name, {**_selection(p.health_checks), "how": "unreachable"})
+            )
         if p.functions:
             parts.append(
                 (

@@ -14,7 +14,11 @@ every ``RequestInterval`` seconds (scaled by ``ctx.time_scale``) and keeps AWS's
   (additionally ``SearchString`` in the first 5,120 bytes of the body) and ``TCP`` (connect).
 
 Health checks are created and updated through moto's API as usual; each tick reads them from
-moto's Route 53 backend, so ``UpdateHealthCheck`` (a fault flipping ``Inverted``) applies at once.
+moto's Route 53 backend and every probe reads the check's configuration when it starts, so
+``UpdateHealthCheck`` (a fault flipping ``Inverted`` or changing ``ResourcePath``/``Port``)
+applies at once: ``Inverted`` to the verdict, the endpoint fields from the next probe on.
+``UpdateHealthCheck``'s ``ResetElements`` (which moto ignores) is applied here before moto
+handles the rest of the request.
 
 What a probe sees, as on AWS:
 
@@ -276,6 +280,9 @@ class Route53Health(Component):
 
     # -- AWS API --------------------------------------------------------------------------
     def intercept(self, request: AwsRequest) -> Response | None:
+        if request.service == "route53" and request.operation == "UpdateHealthCheck":
+            self._reset_elements(request)
+            return None  # moto applies the other fields
         if request.service != "route53" or request.operation != "GetHealthCheckStatus":
             return None
         assert self.ctx is not None
@@ -291,6 +298,28 @@ class Route53Health(Component):
         return aws_response(
             "route53", "GetHealthCheckStatus", {"HealthCheckObservations": self._observations(hc)}
         )
+
+    def _reset_elements(self, request: AwsRequest) -> None:
+        """Clear the fields named by ``ResetElements`` (AWS: back to absent/default)."""
+        import xml.etree.ElementTree as ET
+
+        assert self.ctx is not None
+        try:
+            root = ET.fromstring(request.body or b"<x/>")
+        except ET.ParseError:
+            return  # moto answers the malformed request
+        names = {e.text for e in root.iter() if e.tag.rsplit("}", 1)[-1] == "ResettableElementName"}
+        hc = route53_backend(self.ctx).health_checks.get(request.path.rstrip("/").split("/")[-1])
+        if hc is None or not names:
+            return
+        if "ResourcePath" in names:
+            hc.resource_path = None
+        if "FullyQualifiedDomainName" in names:
+            hc.fqdn = None
+        if "Regions" in names:
+            hc.regions = None
+        if "ChildHealthChecks" in names:
+            hc.children = None
 
     def _observations(self, hc: Any) -> list[dict[str, Any]]:
         from moto.core.utils import utcnow
