@@ -148,7 +148,8 @@ def _region_state(clients: AwsClients, region: str) -> dict[str, Any]:
             targets = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus["Name"])
             state[f"rule:{region}:{bus['Name']}/{rule['Name']}"] = {
                 "state": rule["State"],
-                "targets": targets["Targets"],
+                # a set keyed by Id: a restored target may come back in another position
+                "targets": sorted(targets["Targets"], key=lambda t: str(t["Id"])),
                 "tags": _tags(events.list_tags_for_resource(ResourceARN=rule["Arn"])["Tags"]),
             }
     apigw = clients.client("apigateway", region)

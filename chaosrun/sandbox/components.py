@@ -17,4 +17,6 @@ DEFAULT_COMPONENTS: list[str] = [
     "chaosrun.sandbox.global_tables:GlobalTables",
     "chaosrun.sandbox.alarms:Alarms",
     "chaosrun.sandbox.eventbridge:EventBridge",
+    # SQS -> Lambda event source mappings (replaces moto's Docker delivery)
+    "chaosrun.sandbox.event_sources:EventSources",
 ]

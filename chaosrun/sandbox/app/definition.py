@@ -2,8 +2,10 @@
 
 Active-active in two regions: a REST API (stage ``prod``, custom domain ``api.orders.sandbox``)
 with Lambda proxy integrations, a DynamoDB global table, an EventBridge bus with a rule to an SQS
-queue, Route 53 failover between the regions by health check, and CloudWatch alarms. Edit this
-file to change the app; ``deploy.py`` only interprets it.
+queue, Route 53 failover between the regions by health check, and CloudWatch alarms. The same rule
+also feeds an ``order-audit`` queue, consumed through a Lambda event source mapping by a function
+that writes one audit record per order into the region's ``order-audit`` table. Edit this file to
+change the app; ``deploy.py`` only interprets it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ STAGE = "prod"
 DOMAIN = "api.orders.sandbox"
 ZONE = "orders.sandbox"
 HEALTH_PATH = "/health"
+AUDIT_TABLE = "order-audit"  # per region (not a global table): each region audits its orders
+AUDIT_QUEUE = "order-audit"  # a second target of the order-created rule
+AUDIT_TARGET_ID = "order-audit"
 
 #: one entry per function: route, handler, and the least privilege it needs
 FUNCTIONS: list[dict[str, Any]] = [
@@ -49,6 +54,26 @@ FUNCTIONS: list[dict[str, Any]] = [
         "actions": {"dynamodb": ["dynamodb:GetItem"]},
     },
 ]
+
+#: functions fed by an SQS queue through an event source mapping (no API route)
+CONSUMERS: list[dict[str, Any]] = [
+    {
+        "component": "order-audit",
+        "name": "orders-order-audit",
+        "handler": "handlers.audit_order",
+        "queue": AUDIT_QUEUE,
+        "batch_size": 10,
+        "table": AUDIT_TABLE,
+        "environment": {"AUDIT_TABLE_NAME": AUDIT_TABLE},
+        "actions": {
+            "sqs": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            "dynamodb": ["dynamodb:PutItem"],
+        },
+    },
+]
+
+#: the audit queue's visibility timeout: six times the function timeout, as AWS recommends
+AUDIT_QUEUE_VISIBILITY_TIMEOUT = 60
 
 #: API key throttling for partner integrations (the app's own methods need no key)
 USAGE_PLAN = {"name": "orders-partners", "throttle": {"rateLimit": 50.0, "burstLimit": 100}}

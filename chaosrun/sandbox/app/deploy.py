@@ -46,6 +46,11 @@ class RegionInfo(BaseModel):
     queue_url: str
     usage_plan_id: str | None = None
     alarms: list[str]
+    #: functions fed by SQS through an event source mapping (the order-audit consumer)
+    consumers: list[FunctionInfo] = Field(default_factory=list)
+    audit_queue_url: str | None = None
+    #: UUIDs of the consumers' event source mappings
+    event_source_mappings: list[str] = Field(default_factory=list)
 
 
 class AppInfo(BaseModel):
@@ -54,6 +59,7 @@ class AppInfo(BaseModel):
     app: str = d.APP
     table: str = d.TABLE
     event_bus: str = d.BUS
+    audit_table: str = d.AUDIT_TABLE
     domain: str = d.DOMAIN
     hosted_zone_id: str
     global_url: str | None
@@ -65,6 +71,7 @@ class AppInfo(BaseModel):
         ``CHAOSRUN_APP_EU_WEST_1_HEALTH_CHECK_ID``: the experiments' configuration reads them
         (set the same variables to run those experiments against a real account)."""
         env = {"CHAOSRUN_APP_TABLE": self.table, "CHAOSRUN_APP_EVENT_BUS": self.event_bus}
+        env["CHAOSRUN_APP_AUDIT_TABLE"] = self.audit_table
         env["CHAOSRUN_APP_HOSTED_ZONE_ID"] = self.hosted_zone_id
         if self.global_url:
             env["CHAOSRUN_APP_GLOBAL_URL"] = self.global_url
@@ -76,6 +83,7 @@ class AppInfo(BaseModel):
                 "API_ID": info.api_id,
                 "HEALTH_CHECK_ID": info.health_check_id,
                 "QUEUE_URL": info.queue_url,
+                "AUDIT_QUEUE_URL": info.audit_queue_url,
             }
             env.update({prefix + k: v for k, v in values.items() if v})
         return env
@@ -85,7 +93,8 @@ class AppInfo(BaseModel):
         for info in self.regions.values():
             lines.append(
                 f"  {info.region}: {info.url}  api {info.api_id}  health check "
-                f"{info.health_check_id}  functions {', '.join(f.name for f in info.functions)}"
+                f"{info.health_check_id}  functions "
+                f"{', '.join(f.name for f in [*info.functions, *info.consumers])}"
             )
         return "\n".join(lines)
 
@@ -99,8 +108,9 @@ def handler_zip() -> bytes:
 
 def _role_policy(ctx: SandboxContext, fn: dict[str, Any]) -> dict[str, Any]:
     resources = {
-        "dynamodb": f"arn:aws:dynamodb:*:{ctx.account_id}:table/{d.TABLE}",
+        "dynamodb": f"arn:aws:dynamodb:*:{ctx.account_id}:table/{fn.get('table', d.TABLE)}",
         "events": f"arn:aws:events:*:{ctx.account_id}:event-bus/{d.BUS}",
+        "sqs": f"arn:aws:sqs:*:{ctx.account_id}:{fn.get('queue', d.QUEUE)}",
     }
     return {
         "Version": "2012-10-17",
@@ -114,7 +124,7 @@ def _role_policy(ctx: SandboxContext, fn: dict[str, Any]) -> dict[str, Any]:
 def _create_roles(ctx: SandboxContext, region: str) -> dict[str, str]:
     iam = ctx.clients.client("iam", region)
     roles: dict[str, str] = {}
-    for fn in d.FUNCTIONS:
+    for fn in [*d.FUNCTIONS, *d.CONSUMERS]:
         role = iam.create_role(
             RoleName=f"{fn['name']}-role", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST)
         )["Role"]["Arn"]
@@ -143,6 +153,34 @@ def _create_table(ctx: SandboxContext, regions: list[str]) -> None:
         )
 
 
+def _create_audit_table(ctx: SandboxContext, region: str) -> None:
+    ctx.clients.client("dynamodb", region).create_table(
+        TableName=d.AUDIT_TABLE,
+        KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        Tags=[{"Key": "app", "Value": d.APP}, {"Key": "component", "Value": "order-audit"}],
+    )
+
+
+def _queue_policy(queue_arn: str, rule_arn: str) -> str:
+    """Let the order-created rule (only) send to the queue."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                    "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+                }
+            ],
+        }
+    )
+
+
 def deploy(ctx: SandboxContext) -> AppInfo:
     """Create the orders app in ``definition.REGIONS`` (those the sandbox serves).
 
@@ -160,7 +198,10 @@ def deploy(ctx: SandboxContext) -> AppInfo:
                 Name=d.ZONE, CallerReference=str(uuid.uuid4())
             )["HostedZone"]["Id"]
         )
+        audit_tables = [pool.submit(_create_audit_table, ctx, r) for r in regions]
         per_region = [pool.submit(_deploy_region, ctx, r, roles, code) for r in regions]
+        for audit_table in audit_tables:
+            audit_table.result()
         table.result()
         info = AppInfo(hosted_zone_id=zone.result(), global_url=ctx.global_endpoint)
         changes = []
@@ -187,36 +228,34 @@ def _deploy_region(
     sqs = ctx.clients.client("sqs", region)
     apigw = ctx.clients.client("apigateway", region)
 
-    # events: bus -> rule -> queue
+    # events: bus -> rule -> order-events queue, and the order-audit queue
     events.create_event_bus(Name=d.BUS)
     queue_url = sqs.create_queue(QueueName=d.QUEUE)["QueueUrl"]
     queue_arn = f"arn:aws:sqs:{region}:{account}:{d.QUEUE}"
+    audit_queue_arn = f"arn:aws:sqs:{region}:{account}:{d.AUDIT_QUEUE}"
     rule_arn = events.put_rule(
         Name=d.RULE,
         EventBusName=d.BUS,
         EventPattern=json.dumps({"source": ["orders"], "detail-type": ["OrderCreated"]}),
     )["RuleArn"]
     sqs.set_queue_attributes(
-        QueueUrl=queue_url,
-        Attributes={
-            "Policy": json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "events.amazonaws.com"},
-                            "Action": "sqs:SendMessage",
-                            "Resource": queue_arn,
-                            "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-                        }
-                    ],
-                }
-            )
-        },
+        QueueUrl=queue_url, Attributes={"Policy": _queue_policy(queue_arn, rule_arn)}
     )
+    audit_queue_url = sqs.create_queue(
+        QueueName=d.AUDIT_QUEUE,
+        Attributes={
+            "VisibilityTimeout": str(d.AUDIT_QUEUE_VISIBILITY_TIMEOUT),
+            "Policy": _queue_policy(audit_queue_arn, rule_arn),
+        },
+        tags={"app": d.APP, "component": "order-audit"},
+    )["QueueUrl"]
     events.put_targets(
-        Rule=d.RULE, EventBusName=d.BUS, Targets=[{"Id": "order-events", "Arn": queue_arn}]
+        Rule=d.RULE,
+        EventBusName=d.BUS,
+        Targets=[
+            {"Id": "order-events", "Arn": queue_arn},
+            {"Id": d.AUDIT_TARGET_ID, "Arn": audit_queue_arn},
+        ],
     )
 
     # alarms
@@ -246,6 +285,33 @@ def _deploy_region(
         )
         functions.append(
             FunctionInfo(name=fn["name"], arn=created["FunctionArn"], component=fn["component"])
+        )
+
+    # SQS consumers: function + event source mapping (the table was created by deploy)
+    consumers: list[FunctionInfo] = []
+    mappings: list[str] = []
+    for fn in d.CONSUMERS:
+        created = lam.create_function(
+            FunctionName=fn["name"],
+            Runtime="python3.11",
+            Role=roles[fn["name"]],
+            Handler=fn["handler"],
+            Code={"ZipFile": code},
+            Timeout=10,
+            MemorySize=256,
+            Environment={"Variables": dict(fn["environment"])},
+            Tags={"app": d.APP, "component": fn["component"]},
+        )
+        consumers.append(
+            FunctionInfo(name=fn["name"], arn=created["FunctionArn"], component=fn["component"])
+        )
+        mappings.append(
+            lam.create_event_source_mapping(
+                EventSourceArn=f"arn:aws:sqs:{region}:{account}:{fn['queue']}",
+                FunctionName=fn["name"],
+                BatchSize=fn["batch_size"],
+                Enabled=True,
+            )["UUID"]
         )
 
     # REST API with Lambda proxy integrations
@@ -338,6 +404,9 @@ def _deploy_region(
             queue_url=queue_url,
             alarms=alarm_names,
             usage_plan_id=usage_plan_id,
+            consumers=consumers,
+            audit_queue_url=audit_queue_url,
+            event_source_mappings=mappings,
         ),
         record,
     )

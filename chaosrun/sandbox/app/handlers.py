@@ -1,4 +1,5 @@
-"""The orders app's Lambda handlers (API Gateway Lambda proxy integration).
+"""The orders app's Lambda handlers (API Gateway Lambda proxy integration, and the SQS consumer
+``audit_order``).
 
 Plain Lambda code: boto3 clients from the function's environment, configuration from
 environment variables, nothing sandbox-specific. Each function's zip holds this one file; the
@@ -17,6 +18,7 @@ import boto3
 
 TABLE = os.environ.get("TABLE_NAME", "orders")
 BUS = os.environ.get("EVENT_BUS_NAME", "orders")
+AUDIT_TABLE = os.environ.get("AUDIT_TABLE_NAME", "order-audit")
 REGION = os.environ.get("AWS_REGION", "us-east-1")
 
 _clients: dict[str, Any] = {}
@@ -94,3 +96,28 @@ def health(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """GET /health -> 200 when this region can read its table (the Route 53 health check)."""
     _client("dynamodb").get_item(TableName=TABLE, Key={"id": {"S": "__health__"}})
     return _response(200, {"status": "ok", "region": REGION})
+
+
+def audit_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS event (order-audit queue, fed by the order-created rule) -> one audit record per
+    order in the region's audit table. Raising fails the batch: its messages are retried."""
+    audited = 0
+    for record in event.get("Records", []):
+        order = json.loads(record["body"]).get("detail") or {}
+        if not order.get("id"):
+            continue  # not an OrderCreated event: nothing to audit
+        _client("dynamodb").put_item(
+            TableName=AUDIT_TABLE,
+            Item={
+                "order_id": {"S": str(order["id"])},
+                "region": {"S": str(order.get("region", REGION))},
+                "item": {"S": str(order.get("item", "unknown"))},
+                "quantity": {"N": str(int(order.get("quantity", 1)))},
+                "created_at": {"N": str(int(order.get("created_at", 0)))},
+                "audited_at": {"N": str(int(time.time() * 1000))},
+                "audited_in": {"S": REGION},
+                "message_id": {"S": str(record.get("messageId", ""))},
+            },
+        )
+        audited += 1
+    return {"audited": audited}
