@@ -247,13 +247,14 @@ def run_one(path: Path, args: argparse.Namespace, several: bool) -> Outcome:
         print_dry_run(journal)
     verdict = journal.chaosrun.verdict
     print(f"{path}: {verdict.value} — {journal.chaosrun.reason}", file=sys.stderr)
+    dry = journal.chaosrun.dry_run  # nothing was tested: no verdict to compare
     return Outcome(
         str(path),
         journal.chaosrun.exit_code,
-        verdict.value,
+        "dry run" if dry else verdict.value,
         _restore_summary(journal),
         time.monotonic() - started,
-        expected=settings.expect.value if settings.expect else None,
+        expected=settings.expect.value if settings.expect and not dry else None,
         journal=journal,
     )
 
