@@ -1,8 +1,11 @@
-"""A moto server plus a latency-adding proxy in a process of their own (AWS is remote: it must
-not share the measured client's interpreter and GIL). Prints ``<moto_url> <proxy_url>`` on one
-line, then serves until stdin closes.
+"""AWS stand-ins in processes of their own (AWS is remote: it must not share the measured
+client's interpreter, and the network delay is not moto's work either).
 
-Run: python -m bench._emulator DELAY_SECONDS
+- ``python -m bench._emulator moto``: a moto server; prints its URL.
+- ``python -m bench._emulator proxy UPSTREAM DELAY``: a proxy adding DELAY seconds per call in
+  front of UPSTREAM; prints its URL.
+
+Each serves until its stdin closes.
 """
 
 from __future__ import annotations
@@ -14,11 +17,18 @@ from bench.common import latency_proxy, moto_server
 
 
 def main() -> None:
-    delay = float(sys.argv[1]) if len(sys.argv) > 1 else 0.0
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with moto_server() as moto, latency_proxy(moto, delay) as proxy:
-        print(moto, proxy, flush=True)
-        sys.stdin.read()  # until the parent closes our stdin
+    role = sys.argv[1]
+    if role == "moto":
+        with moto_server() as moto:
+            print(moto, flush=True)
+            sys.stdin.read()
+    elif role == "proxy":
+        with latency_proxy(sys.argv[2], float(sys.argv[3])) as proxy:
+            print(proxy, flush=True)
+            sys.stdin.read()
+    else:
+        raise SystemExit(f"unknown role {role!r}: moto or proxy")
 
 
 if __name__ == "__main__":

@@ -98,30 +98,36 @@ def moto_server() -> Iterator[str]:
         server.stop()
 
 
-@contextmanager
-def remote_emulator(delay_s: float) -> Iterator[tuple[str, str]]:
-    """``(moto_url, proxy_url)`` served by a separate process (see bench/_emulator.py)."""
+def _serve(args: list[str]) -> tuple[object, str]:
     import os
     import subprocess
     import sys
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bench._emulator", str(delay_s)],
+        [sys.executable, "-m", "bench._emulator", *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
         cwd=root,
         env={**os.environ, **fake_aws_env()},
     )
+    assert proc.stdout is not None
+    return proc, proc.stdout.readline().strip()
+
+
+@contextmanager
+def remote_emulator(delay_s: float) -> Iterator[tuple[str, str]]:
+    """``(moto_url, proxy_url)``: a moto server and the latency proxy in front of it, each in a
+    process of its own (see bench/_emulator.py)."""
+    moto_proc, moto = _serve(["moto"])
+    proxy_proc, proxy = _serve(["proxy", moto, str(delay_s)])
     try:
-        assert proc.stdout is not None
-        moto, proxy = proc.stdout.readline().split()
         yield moto, proxy
     finally:
-        assert proc.stdin is not None
-        proc.stdin.close()
-        proc.wait(timeout=30)
+        for proc in (proxy_proc, moto_proc):
+            proc.stdin.close()  # type: ignore[attr-defined]
+            proc.wait(timeout=30)  # type: ignore[attr-defined]
 
 
 def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
