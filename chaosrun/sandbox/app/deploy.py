@@ -272,17 +272,8 @@ def _deploy_region(
     roles = roles_future.result()
     functions: list[FunctionInfo] = []
     for fn in d.FUNCTIONS:
-        created = lam.create_function(
-            FunctionName=fn["name"],
-            Runtime="python3.11",
-            Role=roles[fn["name"]],
-            Handler=fn["handler"],
-            Code={"ZipFile": code},
-            Timeout=10,
-            MemorySize=256,
-            Environment={"Variables": {"TABLE_NAME": d.TABLE, "EVENT_BUS_NAME": d.BUS}},
-            Tags={"app": d.APP, "component": fn["component"]},
-        )
+        env = {"TABLE_NAME": d.TABLE, "EVENT_BUS_NAME": d.BUS}
+        created = _create_function(lam, fn, roles[fn["name"]], code, env)
         functions.append(
             FunctionInfo(name=fn["name"], arn=created["FunctionArn"], component=fn["component"])
         )
@@ -291,17 +282,7 @@ def _deploy_region(
     consumers: list[FunctionInfo] = []
     mappings: list[str] = []
     for fn in d.CONSUMERS:
-        created = lam.create_function(
-            FunctionName=fn["name"],
-            Runtime="python3.11",
-            Role=roles[fn["name"]],
-            Handler=fn["handler"],
-            Code={"ZipFile": code},
-            Timeout=10,
-            MemorySize=256,
-            Environment={"Variables": dict(fn["environment"])},
-            Tags={"app": d.APP, "component": fn["component"]},
-        )
+        created = _create_function(lam, fn, roles[fn["name"]], code, dict(fn["environment"]))
         consumers.append(
             FunctionInfo(name=fn["name"], arn=created["FunctionArn"], component=fn["component"])
         )
@@ -409,4 +390,23 @@ def _deploy_region(
             event_source_mappings=mappings,
         ),
         record,
+    )
+
+
+def _create_function(
+    lam: Any, fn: dict[str, Any], role_arn: str, code: bytes, env: dict[str, str]
+) -> dict[str, Any]:
+    """One of the app's Python functions, tagged with the app and its component."""
+    return dict(
+        lam.create_function(
+            FunctionName=fn["name"],
+            Runtime="python3.11",
+            Role=role_arn,
+            Handler=fn["handler"],
+            Code={"ZipFile": code},
+            Timeout=10,
+            MemorySize=256,
+            Environment={"Variables": env},
+            Tags={"app": d.APP, "component": fn["component"]},
+        )
     )
