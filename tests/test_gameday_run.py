@@ -149,6 +149,8 @@ def test_a_day_runs_gates_notes_findings_and_report(aws, tmp_path: Path) -> None
     assert "http://" not in html and "https://" not in html
     md = (day.day_dir / "gameday.md").read_text()
     assert "| 2 | does not survive | ran | deviated |" in md
+    assert "### Resilience score" in md and "| survives | 100.0 | 1 |" in md
+    assert 'id="scores"' in html
     assert record.exit_code == 1
     live = day.console.export_text()  # type: ignore[attr-defined]
     assert "experiment 2/2" in live

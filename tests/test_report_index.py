@@ -47,7 +47,7 @@ def test_index_lists_runs_newest_first_with_trend(tmp_path):
     path = write_index(tmp_path)
     html = path.read_text()
     assert path == tmp_path / "index.html"
-    assert html.count("<td>2026-1") == 4
+    assert html[html.index('id="runs"') :].count("<td>2026-1") == 4
     assert html.index("run-d") < html.index("run-c") < html.index("run-a")
     assert '<a href="run-a.html">run-a</a>' in html
     assert "other.json" not in html
@@ -57,6 +57,20 @@ def test_index_lists_runs_newest_first_with_trend(tmp_path):
     assert "Trend of 4 runs" in html
     assert "Content-Security-Policy" in html
     assert not re.search(r"(src|href)=\"https?://", html)
+
+
+def test_index_shows_resilience_scores_per_service(tmp_path):
+    orders = [held_journal("o-1", T0), held_journal("o-2", T0 + timedelta(hours=1))]
+    for j in orders:
+        j.experiment["tags"] = ["service:orders"]
+    for j in orders:
+        (tmp_path / f"{j.chaosrun.run_id}.json").write_text(j.to_json())
+    html = write_index(tmp_path).read_text()
+    section = html[html.index('id="scores"') : html.index('id="trends"')]
+    assert "orders" in section
+    # fresh held runs score close to 100 but the score never exceeds it
+    [score] = re.findall(r"<strong>([0-9.]+)</strong>", section)
+    assert 0 < float(score) <= 100.0
 
 
 def test_publish_to_folder(tmp_path):

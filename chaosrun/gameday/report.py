@@ -11,6 +11,7 @@ from pathlib import Path
 import jinja2
 
 from chaosrun.gameday.record import GameDayRecord
+from chaosrun.gameday.score import ExperimentScore
 from chaosrun.journal.model import Journal, Verdict
 from chaosrun.report.common import VERDICTS
 from chaosrun.report.markdown import _cell as cell
@@ -44,7 +45,11 @@ def timeline(record: GameDayRecord, journals: dict[int, Journal]) -> list[tuple[
     return [(f"{at:%H:%M:%S}", what, detail) for at, what, detail in rows]
 
 
-def render_gameday_html(record: GameDayRecord, journals: dict[int, Journal]) -> str:
+def render_gameday_html(
+    record: GameDayRecord,
+    journals: dict[int, Journal],
+    scores: list[ExperimentScore] | None = None,
+) -> str:
     return (
         _env()
         .get_template("gameday.html.j2")
@@ -54,11 +59,14 @@ def render_gameday_html(record: GameDayRecord, journals: dict[int, Journal]) -> 
             timeline=timeline(record, journals),
             words=VERDICT_WORDS,
             verdicts=VERDICTS,
+            scores=scores or [],
         )
     )
 
 
-def render_gameday_markdown(record: GameDayRecord) -> str:
+def render_gameday_markdown(
+    record: GameDayRecord, scores: list[ExperimentScore] | None = None
+) -> str:
     """GitHub-flavoured Markdown for a PR comment or ``$GITHUB_STEP_SUMMARY``."""
     people = f"Owner: {record.owner}"
     if record.coordinator:
@@ -88,6 +96,9 @@ def render_gameday_markdown(record: GameDayRecord) -> str:
     ] or ["- none: every experiment that ran held its steady state"]
     out += ["", "### Action items"]
     out += [f"- [ ] {cell(a)}" for a in record.action_items] or ["- none recorded"]
+    if scores:
+        out += ["", "### Resilience score", "", "| Experiment | Score | Runs |", "|---|---|---|"]
+        out += [f"| {cell(s.experiment)} | {s.score:.1f} | {s.runs} |" for s in scores]
     if record.notes:
         out += ["", "### Notes"]
         out += [f"- {n.at:%H:%M:%S} {cell(n.author)}: {cell(n.text)}" for n in record.notes]

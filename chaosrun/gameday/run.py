@@ -25,6 +25,7 @@ from chaosrun.gameday.live import Snapshot, render, snapshot_of_runner
 from chaosrun.gameday.notes import clear_active, read_notes, register_active
 from chaosrun.gameday.plan import LoadedPlan, Step
 from chaosrun.gameday.record import GameDayRecord, StepResult
+from chaosrun.gameday.score import ExperimentScore, experiment_scores
 from chaosrun.gameday.stopwatch import StopWatcher
 from chaosrun.journal.model import Journal
 from chaosrun.ledger import Ledger
@@ -279,12 +280,27 @@ class GameDay:
             self.record.model_dump_json(indent=2), encoding="utf-8"
         )
         journals = self.journals()
+        scores = self.scores(journals)
         (self.day_dir / "index.html").write_text(
-            render_gameday_html(self.record, journals), encoding="utf-8"
+            render_gameday_html(self.record, journals, scores), encoding="utf-8"
         )
         (self.day_dir / "gameday.md").write_text(
-            render_gameday_markdown(self.record), encoding="utf-8"
+            render_gameday_markdown(self.record, scores), encoding="utf-8"
         )
+
+    def scores(self, journals: dict[int, Journal]) -> list[ExperimentScore]:
+        """Resilience scores of the day's experiments, counting earlier runs kept in the
+        reports folder (the day's parent) so a score reflects history, not one run."""
+        from chaosrun.report.index import load_journals
+
+        history = [j for _, j in load_journals(self.day_dir.parent)]
+        day = list(journals.values())
+        titles = {j.title for j in day}
+        return [
+            s
+            for s in experiment_scores([*history, *day], datetime.now(UTC))
+            if s.experiment in titles
+        ]
 
     def journals(self) -> dict[int, Journal]:
         out = {}

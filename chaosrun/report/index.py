@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from chaosrun.gameday.score import service_scores
 from chaosrun.journal.model import Journal
 from chaosrun.report.charts import Spark, sparkline
 from chaosrun.report.common import VerdictInfo, format_duration, restore_summary, verdict_info
@@ -110,12 +111,15 @@ def write_index(reports_dir: Path) -> Path:
     """Write ``<reports_dir>/index.html`` and return its path."""
     reports_dir = Path(reports_dir)
     reports_dir.mkdir(parents=True, exist_ok=True)
-    rows = _rows(reports_dir, load_journals(reports_dir))
+    journals = load_journals(reports_dir)
+    rows = _rows(reports_dir, journals)
+    generated = datetime.now().astimezone()
     html = render(
         "index.html.j2",
         rows=list(reversed(rows)),
         trends=_trends(rows),
-        generated=datetime.now().astimezone(),
+        scores=service_scores([j for _, j in journals], generated),
+        generated=generated,
     )
     target = reports_dir / INDEX_NAME
     tmp = target.with_suffix(".html.tmp")
