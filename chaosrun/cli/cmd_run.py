@@ -295,9 +295,32 @@ def write_batch_outputs(outcomes: list[Outcome], reports_dir: Path | None) -> No
             fh.write(summary + "\n")
 
 
+def validate_all(files: list[Path], args: argparse.Namespace) -> bool:
+    """Validate every file before any runs: one bad file in a batch changes nothing at all."""
+    from chaosrun.errors import ExperimentInvalid
+
+    config_vars, _ = _parse_variables(args)
+    ok = True
+    for path in files:
+        try:
+            load_experiment_file(path, config_vars)
+        except ExperimentInvalid as exc:
+            ok = False
+            for issue in exc.issues:
+                print(f"error: {issue}", file=sys.stderr)
+    return ok
+
+
 def handle(args: argparse.Namespace) -> int:
     files = expand_paths(args.paths)
     several = len(files) > 1
+    if not validate_all(files, args):
+        print(
+            "error: invalid experiment file(s); nothing was run and nothing changed. Fix them "
+            "(`chaosrun validate` lists every issue) and run again.",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
     if args.sandbox:
         with _start_sandbox(args):
             outcomes = [run_one(f, args, several) for f in files]
