@@ -13,11 +13,14 @@ Records are append-only JSON lines:
 - ``end``: the run finished its restore phase.
 
 The default ledger lives in ``$CHAOSRUN_HOME/ledger`` (``~/.chaosrun/ledger``).
+Once every change of a run is settled, its file moves to ``<ledger>/done/``: held-target
+checks and ``chaosrun rollback`` read only unfinished runs, however long the history.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import threading
@@ -30,6 +33,8 @@ from pydantic import BaseModel, Field
 
 from chaosrun.errors import LedgerError
 from chaosrun.targets import RestoreResult, RestoreStatus, Target
+
+log = logging.getLogger(__name__)
 
 SETTLED = {RestoreStatus.RESTORED, RestoreStatus.ALREADY, RestoreStatus.GONE}
 
@@ -139,8 +144,18 @@ class Ledger:
         self._lock = threading.Lock()
         self._seq: dict[str, int] = {}
 
+    @property
+    def done_directory(self) -> Path:
+        """Where a run's file moves once everything it changed is settled: lookups of held
+        targets and ``chaosrun rollback`` then read only unfinished runs, not all history."""
+        return self.directory / "done"
+
     def path(self, run_id: str) -> Path:
-        return self.directory / f"{run_id}.jsonl"
+        active = self.directory / f"{run_id}.jsonl"
+        if active.exists():
+            return active
+        done = self.done_directory / active.name
+        return done if done.exists() else active
 
     def _append(self, run_id: str, record: BaseModel) -> None:
         line = record.model_dump_json() + "\n"
@@ -219,7 +234,23 @@ class Ledger:
         self._append(run_id, RestoredRecord(entry_id=entry_id, result=result, at=now()))
 
     def end(self, run_id: str) -> None:
+        """Record that the run's changes are all settled and archive its file."""
         self._append(run_id, EndRecord(at=now()))
+        path = self.path(run_id)
+        if path.parent == self.done_directory:
+            return
+        with self._lock:
+            try:
+                self.done_directory.mkdir(exist_ok=True)
+                os.replace(path, self.done_directory / path.name)
+                for directory in (self.directory, self.done_directory):
+                    dfd = os.open(directory, os.O_RDONLY)
+                    try:
+                        os.fsync(dfd)
+                    finally:
+                        os.close(dfd)
+            except OSError as exc:  # the end record is written: staying in place is harmless
+                log.warning("could not archive ledger %s: %s", path, exc)
 
     # -- reading ---------------------------------------------------------------------------
     def load(self, run_id: str) -> LedgerRun:
@@ -257,6 +288,7 @@ class Ledger:
         return LedgerRun(run=run, entries=list(entries.values()), ended=ended)
 
     def runs(self) -> Iterator[LedgerRun]:
+        """Unfinished runs (finished ones are archived by :meth:`end`)."""
         if not self.directory.is_dir():
             return
         for path in sorted(self.directory.glob("*.jsonl")):
@@ -265,12 +297,13 @@ class Ledger:
     def pending_runs(self) -> list[LedgerRun]:
         return [r for r in self.runs() if r.pending]
 
-    def holders(self, arn: str, *, exclude_run: str | None = None) -> list[str]:
-        """Run ids with an unsettled entry on ``arn`` (a target impaired by an unfinished run)."""
-        found = []
+    def held_targets(self, *, exclude_run: str | None = None) -> dict[str, list[str]]:
+        """ARN -> ids of unfinished runs with an unsettled change on it (one pass over the
+        ledger, whatever the number of targets)."""
+        held: dict[str, list[str]] = {}
         for run in self.runs():
             if run.run.run_id == exclude_run:
                 continue
-            if any(e.intent.target.arn == arn for e in run.pending):
-                found.append(run.run.run_id)
-        return found
+            for entry in run.pending:
+                held.setdefault(entry.intent.target.arn, []).append(run.run.run_id)
+        return held

@@ -87,3 +87,15 @@ def test_count_selection_records_seed(functions, tmp_path) -> None:
     record2 = apply_fault(again, FAULT, {"tags": {"app": "shop"}, "count": 1, "seed": 42})
     assert record.seed == 42
     assert [t.target.arn for t in record.targets] == [t.target.arn for t in record2.targets]
+
+
+def test_a_settled_run_is_archived_and_still_readable(functions, tmp_path) -> None:
+    ctx = fault_context(tmp_path)
+    apply_fault(ctx, FAULT, {"names": ["orders"]})
+    assert [r.run.run_id for r in ctx.ledger.runs()] == [ctx.run_id]
+    restore_run(ctx.ledger, ctx.clients, ctx.run_id)
+    assert list(ctx.ledger.runs()) == []  # held-target checks no longer read it
+    assert ctx.ledger.path(ctx.run_id).parent == ctx.ledger.done_directory
+    archived = ctx.ledger.load(ctx.run_id)
+    assert archived.ended and not archived.pending
+    assert restore_run(ctx.ledger, ctx.clients, ctx.run_id) == []  # rollback --run: no-op

@@ -197,12 +197,7 @@ def _apply_composite(
 
 
 def _refuse_conflicts(ctx: FaultContext, targets: list[Any]) -> None:
-    held: dict[str, list[str]] = {}
-    for run in ctx.ledger.runs():
-        if run.run.run_id == ctx.run_id:
-            continue
-        for entry in run.pending:
-            held.setdefault(entry.intent.target.arn, []).append(run.run.run_id)
+    held = ctx.ledger.held_targets(exclude_run=ctx.run_id)
     for target in targets:
         if target.arn in held:
             raise FaultConflict(_conflict_message(target, held[target.arn][0], None))
