@@ -211,15 +211,22 @@ def _restore_summary(journal: Any) -> str:
     return f"all {len(targets)} restored"
 
 
-def run_one(path: Path, args: argparse.Namespace, several: bool) -> Outcome:
+def run_one(
+    path: Path,
+    loaded: tuple[dict[str, Any], Any],
+    variables: tuple[dict[str, Any], dict[str, Any]],
+    args: argparse.Namespace,
+    several: bool,
+) -> Outcome:
+    """Run one experiment already validated by :func:`validate_all`."""
     from chaosrun.alerts.config import load_settings
     from chaosrun.aws.clients import AwsClients, AwsSettings
     from chaosrun.engine import Runner, RunOptions
 
     started = time.monotonic()
+    config_vars, secret_vars = variables
+    experiment, settings = loaded
     try:
-        config_vars, secret_vars = _parse_variables(args)
-        experiment, settings = load_experiment_file(path, config_vars)
         aws = settings.aws.model_copy(
             update={k: v for k, v in (("region", args.region), ("profile", args.profile)) if v}
         )
@@ -295,26 +302,31 @@ def write_batch_outputs(outcomes: list[Outcome], reports_dir: Path | None) -> No
             fh.write(summary + "\n")
 
 
-def validate_all(files: list[Path], args: argparse.Namespace) -> bool:
-    """Validate every file before any runs: one bad file in a batch changes nothing at all."""
+def validate_all(
+    files: list[Path], config_vars: dict[str, Any]
+) -> dict[Path, tuple[dict[str, Any], Any]] | None:
+    """Validate every file before any runs: one bad file in a batch changes nothing at all.
+    Returns each file's loaded experiment, or None when any is invalid (issues printed)."""
     from chaosrun.errors import ExperimentInvalid
 
-    config_vars, _ = _parse_variables(args)
+    loaded: dict[Path, tuple[dict[str, Any], Any]] = {}
     ok = True
     for path in files:
         try:
-            load_experiment_file(path, config_vars)
+            loaded[path] = load_experiment_file(path, config_vars)
         except ExperimentInvalid as exc:
             ok = False
             for issue in exc.issues:
                 print(f"error: {issue}", file=sys.stderr)
-    return ok
+    return loaded if ok else None
 
 
 def handle(args: argparse.Namespace) -> int:
     files = expand_paths(args.paths)
     several = len(files) > 1
-    if not validate_all(files, args):
+    variables = _parse_variables(args)
+    loaded = validate_all(files, variables[0])
+    if loaded is None:
         print(
             "error: invalid experiment file(s); nothing was run and nothing changed. Fix them "
             "(`chaosrun validate` lists every issue) and run again.",
@@ -323,9 +335,9 @@ def handle(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     if args.sandbox:
         with _start_sandbox(args):
-            outcomes = [run_one(f, args, several) for f in files]
+            outcomes = [run_one(f, loaded[f], variables, args, several) for f in files]
     else:
-        outcomes = [run_one(f, args, several) for f in files]
+        outcomes = [run_one(f, loaded[f], variables, args, several) for f in files]
     print_summary(outcomes)
     write_batch_outputs(outcomes, Path(args.reports_dir) if args.reports_dir else None)
     if args.check_expected:
