@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import sys
 
-from bench.common import latency_proxy, moto_server
+from bench._proxy import latency_proxy
+from bench.common import moto_server
 
 
 def main() -> None:

@@ -6,83 +6,11 @@ checked by tests.
 
 from __future__ import annotations
 
-import http.client
 import statistics
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
-
-
-class _ProxyHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    upstream: tuple[str, int] = ("127.0.0.1", 0)
-    delay: float = 0.0
-    local = threading.local()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _conn(self) -> http.client.HTTPConnection:
-        conn = getattr(self.local, "conn", None)
-        if conn is None:
-            conn = http.client.HTTPConnection(*self.upstream, timeout=60)
-            self.local.conn = conn
-        return conn
-
-    def _forward(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else None
-        time.sleep(self.delay)
-        headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
-        for attempt in (1, 2):
-            conn = self._conn()
-            try:
-                conn.request(self.command, self.path, body=body, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                break
-            except (http.client.HTTPException, OSError):
-                conn.close()
-                self.local.conn = None
-                if attempt == 2:
-                    raise
-        self.send_response(resp.status)
-        for k, v in resp.getheaders():
-            if k.lower() not in ("transfer-encoding", "connection", "content-length"):
-                self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _forward
-
-
-@contextmanager
-def latency_proxy(upstream_url: str, delay_s: float) -> Iterator[str]:
-    """An HTTP proxy on loopback adding ``delay_s`` to every call (an AWS round trip)."""
-    parts = urlsplit(upstream_url)
-    handler = type(
-        "Handler",
-        (_ProxyHandler,),
-        {
-            "upstream": (parts.hostname, parts.port),
-            "delay": delay_s,
-            "local": threading.local(),
-        },
-    )
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @contextmanager

@@ -45,6 +45,7 @@ def by_tags(
         pages = paginator.paginate(
             ResourceTypeFilters=[resource_type],
             TagFilters=[{"Key": k, "Values": [v]} for k, v in tags.items()],
+            ResourcesPerPage=100,  # the API's maximum: pages are sequential round trips
         )
         for page in pages:
             for m in page.get("ResourceTagMappingList", []):

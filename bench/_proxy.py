@@ -1,0 +1,113 @@
+"""A lean HTTP/1.1 proxy adding a fixed delay per call: the network half of a remote AWS.
+
+It relays bytes (request head and body, then the response) between each client connection and a
+connection of its own to the upstream, parsing only what framing needs (``Content-Length``,
+chunked responses). An earlier version built on ``ThreadingHTTPServer`` + ``http.client``
+spent more CPU per call than moto itself and, on a 2-core machine shared with moto and the
+client, capped throughput at ~200 calls/s: it measured the proxy, not the client under test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+_HEAD_END = b"\r\n\r\n"
+
+
+def _header(head: bytes, name: bytes) -> bytes | None:
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name:
+            return value.strip()
+    return None
+
+
+async def _read_body(reader: asyncio.StreamReader, head: bytes, response: bool) -> bytes:
+    length = _header(head, b"content-length")
+    if length is not None:
+        return await reader.readexactly(int(length))
+    if (_header(head, b"transfer-encoding") or b"").lower() == b"chunked":
+        parts = []
+        while True:
+            size_line = await reader.readuntil(b"\r\n")
+            size = int(size_line.split(b";")[0], 16)
+            parts.append(size_line + await reader.readexactly(size + 2))
+            if size == 0:
+                return b"".join(parts)
+    status = head.split(b" ", 2)[1] if response else b""
+    if not response or status in (b"204", b"304") or status.startswith(b"1"):
+        return b""
+    return await reader.read()  # no framing: the body runs to the end of the connection
+
+
+async def _relay(
+    client_r: asyncio.StreamReader,
+    client_w: asyncio.StreamWriter,
+    upstream: tuple[str, int],
+    delay: float,
+) -> None:
+    up_r: asyncio.StreamReader | None = None
+    up_w: asyncio.StreamWriter | None = None
+    try:
+        while True:
+            try:
+                head = await client_r.readuntil(_HEAD_END)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                return
+            body = await _read_body(client_r, head, response=False)
+            await asyncio.sleep(delay)
+            if up_w is None or up_w.is_closing():
+                up_r, up_w = await asyncio.open_connection(*upstream)
+            assert up_r is not None
+            up_w.write(head + body)
+            resp_head = await up_r.readuntil(_HEAD_END)
+            head_only = head.startswith(b"HEAD ")
+            resp_body = b"" if head_only else await _read_body(up_r, resp_head, response=True)
+            client_w.write(resp_head + resp_body)
+            await client_w.drain()
+            if (_header(resp_head, b"connection") or b"").lower() == b"close":
+                up_w.close()
+                up_w = None
+    finally:
+        if up_w is not None:
+            up_w.close()
+        client_w.close()
+
+
+@contextmanager
+def latency_proxy(upstream_url: str, delay_s: float) -> Iterator[str]:
+    """An HTTP proxy on loopback adding ``delay_s`` to every call (an AWS round trip)."""
+    parts = urlsplit(upstream_url)
+    upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    port: list[int] = []
+
+    async def serve() -> None:
+        server = await asyncio.start_server(
+            lambda r, w: _relay(r, w, upstream, delay_s), "127.0.0.1", 0, backlog=512
+        )
+        port.append(server.sockets[0].getsockname()[1])
+        started.set()
+        async with server:
+            await server.serve_forever()
+
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    serving = asyncio.run_coroutine_threadsafe(serve(), loop)
+    started.wait(10)
+    try:
+        yield f"http://127.0.0.1:{port[0]}"
+    finally:
+        loop.call_soon_threadsafe(serving.cancel)
+        with contextlib.suppress(concurrent.futures.CancelledError):
+            serving.result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
