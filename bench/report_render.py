@@ -117,7 +117,7 @@ def main() -> None:
 
     print(
         f"machine: {os.cpu_count()} cores; journal: {len(during)} during-checks x "
-        f"{len(during[0].probes)} probes, {len(series)} series x {len(series[0].points)} points, "
+        f"{len(during[0].probes)} probes, {len(series)} series x {len(series[0].values)} points, "
         f"JSON {json_size / 1e6:.1f} MB"
     )
     print(f"median of {args.repeats}; wall s / CPU s (child user+sys)")

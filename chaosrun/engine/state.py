@@ -102,7 +102,7 @@ class RunState:
                 if same is None:
                     self.series.append(one.model_copy(deep=True))
                 else:
-                    same.points.extend(one.points)
+                    same.extend(one)
             self.measurements.extend(measurements)
 
     def add_run(self, run: ActivityRun, rollback: bool = False) -> None:

@@ -53,10 +53,10 @@ class MetricStatisticOutput(ProbeOutput):
 
     def series(self) -> list[Series]:
         return [
-            Series(
-                name=f"{self.namespace} {self.metric_name} {self.statistic}",
+            Series.from_points(
+                f"{self.namespace} {self.metric_name} {self.statistic}",
+                [(d.timestamp, d.value) for d in self.datapoints],
                 unit=self.unit or "",
-                points=[(d.timestamp, d.value) for d in self.datapoints],
             )
         ]
 

@@ -101,23 +101,22 @@ class TrafficOutput(ProbeOutput):
 
     def series(self) -> list[Series]:
         prefix = f"traffic {self.session}"
-        ratio = [(b.start, b.success_ratio) for b in self.buckets]
+        start = min((b.start for b in self.buckets), default=None)
+        offsets = [(b.start - start).total_seconds() for b in self.buckets] if start else []
+
+        def column(name: str, unit: str, values: list[float | None]) -> Series:
+            return Series(
+                name=f"{prefix} {name}", unit=unit, start=start, offsets=offsets, values=values
+            )
+
         out = [
-            Series(name=f"{prefix} success ratio", unit="ratio", points=ratio),
-            Series(
-                name=f"{prefix} requests",
-                unit=f"req/{self.bucket_ms}ms",
-                points=[(b.start, float(b.requests)) for b in self.buckets],
+            column("success ratio", "ratio", [b.success_ratio for b in self.buckets]),
+            column(
+                "requests", f"req/{self.bucket_ms}ms", [float(b.requests) for b in self.buckets]
             ),
         ]
         for q in ("p50", "p95", "p99"):
-            out.append(
-                Series(
-                    name=f"{prefix} {q}",
-                    unit="ms",
-                    points=[(b.start, getattr(b, f"{q}_ms")) for b in self.buckets],
-                )
-            )
+            out.append(column(q, "ms", [getattr(b, f"{q}_ms") for b in self.buckets]))
         return out
 
     def measurements(self) -> list[Measurement]:
