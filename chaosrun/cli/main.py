@@ -34,7 +34,10 @@ EXIT_INVALID = 2
 EXIT_ERROR = 3
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given the command line, only the sub-command it names is imported
+    (``chaosrun report`` need not load the experiment loader, every fault and boto3). With no
+    command line, or a word that names no sub-command, all of them (help, errors)."""
     parser = argparse.ArgumentParser(
         prog="chaosrun",
         description="Chaos experiments for serverless AWS that always restore what they changed.",
@@ -42,13 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"chaosrun {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    first = next((w for w in argv or () if not w.startswith("-")), None)
+    named = [m for m in COMMAND_MODULES if m == f"chaosrun.cli.cmd_{first}"]
+    for name in named or COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING - 10 * min(args.verbose, 2),

@@ -1,0 +1,41 @@
+"""`chaosrun <command>` imports only that sub-command's module (start-up time of `report`)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from chaosrun.cli import main as cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PROBE = """
+import sys
+from chaosrun.cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(sorted(m for m in sys.modules if m.startswith("chaosrun.cli.cmd_") or m == "boto3"))
+"""
+
+
+def _loaded(*argv: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_report_loads_its_own_module_only() -> None:
+    assert _loaded("-v", "report", "--help") == "['chaosrun.cli.cmd_report']"
+
+
+def test_help_and_unknown_words_still_list_every_command() -> None:
+    parser = cli.build_parser(["--help"])
+    help_text = parser.format_help()
+    for name in cli.COMMAND_MODULES:
+        assert name.rsplit("_", 1)[1] in help_text
+    assert cli.build_parser(["nonsense"]).format_help() == help_text
+    assert cli.build_parser().format_help() == help_text
