@@ -3,6 +3,8 @@
 Public interface: :class:`Runner`, :class:`RunOptions`, :func:`run_experiment`.
 """
 
+# first: chaoslib's HTTP provider (requests) is imported only when a run uses it
+from chaosrun.engine import lazy_http  # noqa: F401
 from chaosrun.engine.options import RunOptions
 from chaosrun.engine.runner import Runner, run_experiment, settings_from
 
