@@ -184,9 +184,11 @@ def make_proxy_api(
     stage: str = "prod",
     permit: bool = True,
     region: str | None = None,
+    api_key_required: bool = False,
 ) -> str:
     """A REST API with ``/{proxy+}`` (ANY) proxied to ``function_arn``, deployed to ``stage``;
-    ``permit`` grants apigateway.amazonaws.com lambda:InvokeFunction. Returns the API id."""
+    ``permit`` grants apigateway.amazonaws.com lambda:InvokeFunction; ``api_key_required`` sets
+    that on ``/{proxy+}``. Returns the API id."""
     region = region or sb.regions[0]
     apigw = client(sb, "apigateway", region)
     api_id = apigw.create_rest_api(name=name)["id"]
@@ -195,7 +197,11 @@ def make_proxy_api(
     uri = f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
     for resource in (root, proxy):
         apigw.put_method(
-            restApiId=api_id, resourceId=resource, httpMethod="ANY", authorizationType="NONE"
+            restApiId=api_id,
+            resourceId=resource,
+            httpMethod="ANY",
+            authorizationType="NONE",
+            apiKeyRequired=api_key_required and resource == proxy,
         )
         apigw.put_integration(
             restApiId=api_id,

@@ -115,3 +115,40 @@ def test_global_endpoint_fails_over_when_primary_health_fails(sb: Sandbox, app: 
         lambda: http("GET", f"{url}/health")[1].get("X-Chaosrun-Region") == "us-east-1",
         "back on the primary",
     )
+
+
+def test_partner_route_needs_the_plan_key_and_the_plan_throttle_spares_customers(
+    sb: Sandbox, app: AppInfo, tmp_path: Any
+) -> None:
+    from chaosrun.faults.runtime import FaultContext, apply_fault, new_run_id, restore_run
+    from chaosrun.ledger import Ledger
+
+    url = app.regions["us-east-1"].url
+    status, _, created = http("POST", f"{url}/orders", {"item": "pen", "quantity": 1})
+    assert status == 201
+    partner = f"{url}/partner/orders/{created['id']}"
+    customer = f"{url}/orders/{created['id']}"
+    assert app.partner_api_key and app.env()["CHAOSRUN_APP_PARTNER_API_KEY"] == app.partner_api_key
+    keyed = {"x-api-key": app.partner_api_key}
+    assert http_with(partner, {})[0] == 403
+    assert http_with(partner, keyed)[0] == 200
+
+    ctx = FaultContext(run_id=new_run_id(), clients=sb.context.clients, ledger=Ledger(tmp_path))
+    apply_fault(
+        ctx,
+        "chaosrun.faults.apigateway.throttle_usage_plan",
+        {"names": ["orders-partners"], "regions": ["us-east-1"], "rate_limit": 0, "burst_limit": 0},
+    )
+    assert http_with(partner, keyed)[0] == 429
+    assert http("GET", customer)[0] == 200
+    assert all(r.ok for _, r in restore_run(ctx.ledger, ctx.clients, ctx.run_id))
+    assert http_with(partner, keyed)[0] == 200
+
+
+def http_with(url: str, headers: dict[str, str]) -> tuple[int, Any]:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()

@@ -10,7 +10,9 @@ the next request. URL forms (``ctx.api_endpoints[region]`` is the base):
 
 Lambda proxy integrations (``AWS_PROXY``) get the v1 event and their response mapped as AWS
 does. Status codes: 429 ``Too Many Requests`` when the stage/method throttle (token bucket of
-``throttlingRateLimit``/``throttlingBurstLimit``) is exceeded or Lambda throttles; 502 on a
+``throttlingRateLimit``/``throttlingBurstLimit``) is exceeded, the usage plan of the request's
+API key throttles it (methods with ``apiKeyRequired``; see :mod:`chaosrun.sandbox.usage_plans`,
+which also answers 403 for a missing or unknown key) or Lambda throttles; 502 on a
 function error or malformed response; 504 on timeout (integration timeout, 29 s by default, or
 the function's own); 500 when the function's resource policy does not let
 ``apigateway.amazonaws.com`` invoke it; 403 ``Missing Authentication Token`` for unknown routes.
@@ -33,6 +35,8 @@ from werkzeug.wrappers import Request, Response
 
 from chaosrun.sandbox import metrics
 from chaosrun.sandbox.base import AwsRequest, Component, SandboxContext
+from chaosrun.sandbox.throttle import TokenBucket
+from chaosrun.sandbox.usage_plans import UsagePlans
 
 log = logging.getLogger(__name__)
 
@@ -45,27 +49,6 @@ def _json(status: int, body: dict[str, Any], error_type: str | None = None) -> R
     if error_type:
         headers["x-amzn-ErrorType"] = error_type
     return Response(json.dumps(body), status=status, headers=headers, mimetype="application/json")
-
-
-class TokenBucket:
-    """API Gateway's throttle: ``burst`` tokens, refilled at ``rate`` per second."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.burst = burst
-        self.tokens = float(burst)
-        self.updated = time.monotonic()
-        self.lock = threading.Lock()
-
-    def take(self) -> bool:
-        with self.lock:
-            now = time.monotonic()
-            self.tokens = min(float(self.burst), self.tokens + (now - self.updated) * self.rate)
-            self.updated = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return True
-            return False
 
 
 def _template_regex(template: str) -> tuple[re.Pattern[str], int]:
@@ -94,6 +77,7 @@ class ApiEndpoints(Component):
         self._servers: dict[str, Any] = {}
         self._buckets: dict[tuple[Any, ...], TokenBucket] = {}
         self._lock = threading.Lock()
+        self._usage_plans = UsagePlans()
         self.ctx: SandboxContext | None = None
 
     def start(self, ctx: SandboxContext) -> None:
@@ -178,6 +162,18 @@ class ApiEndpoints(Component):
                 stage_name,
             )
         resource, method, template, path_params = match
+        if method.api_key_required:
+            refused = self._usage_plans.admit(
+                self._backend(region),
+                api_id,
+                stage_name,
+                template,
+                method.http_method,  # the method resource's (ANY for an ANY method)
+                request.headers.get("x-api-key"),
+            )
+            if refused is not None:
+                status, message, error_type = refused
+                return _json(status, {"message": message}, error_type), api, stage_name
         if not self._admit(api_id, stage, template, request.method):
             return (
                 _json(429, {"message": "Too Many Requests"}, "TooManyRequestsException"),

@@ -78,6 +78,14 @@ AUDIT_QUEUE_VISIBILITY_TIMEOUT = 60
 #: API key throttling for partner integrations (the app's own methods need no key)
 USAGE_PLAN = {"name": "orders-partners", "throttle": {"rateLimit": 50.0, "burstLimit": 100}}
 
+#: partners read orders on routes of their own that require an API key of the usage plan; the
+#: customer routes above require none, so throttling the plan cannot reach customers
+PARTNER_ROUTES: list[dict[str, str]] = [
+    {"path": "/partner/orders/{id}", "method": "GET", "function": "orders-get-order"},
+]
+#: the plan's API key; its value is random per deployment, the same in every region
+PARTNER_API_KEY_NAME = "orders-partner-demo"
+
 #: a second, weighted routing record over the same regional endpoints (set id = region)
 WEIGHTED_DOMAIN = "api-weighted.orders.sandbox"
 WEIGHT = 100

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import secrets
 import uuid
 import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -63,6 +64,8 @@ class AppInfo(BaseModel):
     domain: str = d.DOMAIN
     hosted_zone_id: str
     global_url: str | None
+    #: the usage plan's API key (``x-api-key`` on the partner routes), the same in every region
+    partner_api_key: str | None = None
     regions: dict[str, RegionInfo] = Field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
@@ -73,6 +76,8 @@ class AppInfo(BaseModel):
         env = {"CHAOSRUN_APP_TABLE": self.table, "CHAOSRUN_APP_EVENT_BUS": self.event_bus}
         env["CHAOSRUN_APP_AUDIT_TABLE"] = self.audit_table
         env["CHAOSRUN_APP_HOSTED_ZONE_ID"] = self.hosted_zone_id
+        if self.partner_api_key:
+            env["CHAOSRUN_APP_PARTNER_API_KEY"] = self.partner_api_key
         if self.global_url:
             env["CHAOSRUN_APP_GLOBAL_URL"] = self.global_url
             env["CHAOSRUN_APP_WEIGHTED_HOST"] = d.WEIGHTED_DOMAIN
@@ -190,6 +195,7 @@ def deploy(ctx: SandboxContext) -> AppInfo:
     regions = [r for r in d.REGIONS if r in ctx.regions] or ctx.regions[:1]
     primary = regions[0]
     code = handler_zip()
+    partner_api_key = secrets.token_urlsafe(30)
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="deploy-orders") as pool:
         roles = pool.submit(_create_roles, ctx, primary)
         table = pool.submit(_create_table, ctx, regions)
@@ -199,11 +205,17 @@ def deploy(ctx: SandboxContext) -> AppInfo:
             )["HostedZone"]["Id"]
         )
         audit_tables = [pool.submit(_create_audit_table, ctx, r) for r in regions]
-        per_region = [pool.submit(_deploy_region, ctx, r, roles, code) for r in regions]
+        per_region = [
+            pool.submit(_deploy_region, ctx, r, roles, code, partner_api_key) for r in regions
+        ]
         for audit_table in audit_tables:
             audit_table.result()
         table.result()
-        info = AppInfo(hosted_zone_id=zone.result(), global_url=ctx.global_endpoint)
+        info = AppInfo(
+            hosted_zone_id=zone.result(),
+            global_url=ctx.global_endpoint,
+            partner_api_key=partner_api_key,
+        )
         changes = []
         for index, future in enumerate(per_region):
             region_info, record = future.result()
@@ -220,7 +232,11 @@ def deploy(ctx: SandboxContext) -> AppInfo:
 
 
 def _deploy_region(
-    ctx: SandboxContext, region: str, roles_future: Future[dict[str, str]], code: bytes
+    ctx: SandboxContext,
+    region: str,
+    roles_future: Future[dict[str, str]],
+    code: bytes,
+    partner_api_key: str,
 ) -> tuple[RegionInfo, dict[str, Any]]:
     account = ctx.account_id
     lam = ctx.clients.client("lambda", region)
@@ -300,30 +316,12 @@ def _deploy_region(
         name=d.API_NAME, endpointConfiguration={"types": ["REGIONAL"]}, tags={"app": d.APP}
     )["id"]
     resources = {r["path"]: r["id"] for r in apigw.get_resources(restApiId=api_id)["items"]}
-    for fn, info in zip(d.FUNCTIONS, functions, strict=True):
-        parent = "/"
-        for part in fn["path"].strip("/").split("/"):
-            path = parent.rstrip("/") + "/" + part
-            if path not in resources:
-                resources[path] = apigw.create_resource(
-                    restApiId=api_id, parentId=resources[parent], pathPart=part
-                )["id"]
-            parent = path
-        resource_id = resources[fn["path"]]
-        apigw.put_method(
-            restApiId=api_id,
-            resourceId=resource_id,
-            httpMethod=fn["method"],
-            authorizationType="NONE",
-        )
-        apigw.put_integration(
-            restApiId=api_id,
-            resourceId=resource_id,
-            httpMethod=fn["method"],
-            type="AWS_PROXY",
-            integrationHttpMethod="POST",
-            uri=f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{info.arn}/invocations",
-        )
+    arns = {info.name: info.arn for info in functions}
+    routes = [(fn["path"], fn["method"], fn["name"], False) for fn in d.FUNCTIONS]
+    routes += [(r["path"], r["method"], r["function"], True) for r in d.PARTNER_ROUTES]
+    for path, method, function, key_required in routes:
+        _route(apigw, api_id, resources, path, method, arns[function], key_required)
+    for fn in d.FUNCTIONS:
         lam.add_permission(
             FunctionName=fn["name"],
             StatementId="apigateway-invoke",
@@ -338,6 +336,10 @@ def _deploy_region(
         throttle=d.USAGE_PLAN["throttle"],
         tags={"app": d.APP},
     )["id"]
+    key_id = apigw.create_api_key(
+        name=d.PARTNER_API_KEY_NAME, value=partner_api_key, enabled=True, tags={"app": d.APP}
+    )["id"]
+    apigw.create_usage_plan_key(usagePlanId=usage_plan_id, keyId=key_id, keyType="API_KEY")
     domain = apigw.create_domain_name(
         domainName=d.DOMAIN,
         regionalCertificateArn=f"arn:aws:acm:{region}:{account}:certificate/sandbox",
@@ -390,6 +392,43 @@ def _deploy_region(
             event_source_mappings=mappings,
         ),
         record,
+    )
+
+
+def _route(
+    apigw: Any,
+    api_id: str,
+    resources: dict[str, str],
+    route_path: str,
+    method: str,
+    function_arn: str,
+    key_required: bool,
+) -> None:
+    """One method with a Lambda proxy integration, creating the resources on its path."""
+    parent = "/"
+    for part in route_path.strip("/").split("/"):
+        path = parent.rstrip("/") + "/" + part
+        if path not in resources:
+            resources[path] = apigw.create_resource(
+                restApiId=api_id, parentId=resources[parent], pathPart=part
+            )["id"]
+        parent = path
+    resource_id = resources[route_path]
+    apigw.put_method(
+        restApiId=api_id,
+        resourceId=resource_id,
+        httpMethod=method,
+        authorizationType="NONE",
+        apiKeyRequired=key_required,
+    )
+    apigw.put_integration(
+        restApiId=api_id,
+        resourceId=resource_id,
+        httpMethod=method,
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:{apigw.meta.region_name}:lambda:path/2015-03-31/functions/"
+        f"{function_arn}/invocations",
     )
 
 
