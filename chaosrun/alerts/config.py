@@ -20,13 +20,15 @@ never contain a secret. A literal string where a secret is expected is rejected.
 from __future__ import annotations
 
 import enum
+import functools
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from chaosrun.alerts import default_settings_path
 from chaosrun.aws.clients import AwsClients
 from chaosrun.errors import InvalidInput
 
@@ -42,7 +44,8 @@ class Condition(enum.StrEnum):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # schemas are built on first use: a run without alert sinks never builds them
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class SecretRef(_Strict):
@@ -151,7 +154,7 @@ class PagerDutySink(_Sink):
     group: str | None = None
     event_class: str | None = Field(None, alias="class")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class SlackSink(_Sink):
@@ -189,11 +192,6 @@ class AlertSettings(_Strict):
     sinks: list[SinkConfig] = Field(default_factory=list)
 
 
-def default_settings_path() -> Path:
-    home = os.environ.get("CHAOSRUN_HOME")
-    return (Path(home) if home else Path.home() / ".chaosrun") / "alerts.yaml"
-
-
 def load_settings(path: str | Path | None = None) -> AlertSettings:
     """Read the settings file (``--alerts FILE``, else the default; missing default = none)."""
     explicit = path is not None
@@ -212,6 +210,12 @@ def load_settings(path: str | Path | None = None) -> AlertSettings:
         return AlertSettings.model_validate(data)
     except ValidationError as exc:
         raise InvalidInput(f"{target}: {_problems(exc)}") from None
+
+
+@functools.cache
+def sinks_adapter() -> TypeAdapter[list[SinkConfig]]:
+    """Validates (and dumps) a list of sinks, as an experiment's ``chaosrun.alerts``."""
+    return TypeAdapter(list[SinkConfig])
 
 
 def parse_sinks(items: list[Any]) -> list[SinkConfig]:

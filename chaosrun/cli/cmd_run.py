@@ -111,6 +111,18 @@ def _start_sandbox(args: argparse.Namespace) -> AbstractContextManager[Any]:
     return sandboxed()
 
 
+def _alert_settings(path: str | None) -> Any:
+    """``--alerts FILE``, else the default settings file; None when there is none, so that a run
+    without alert sinks does not import them."""
+    from chaosrun.alerts import default_settings_path
+
+    if path is None and not default_settings_path().exists():
+        return None
+    from chaosrun.alerts.config import load_settings
+
+    return load_settings(path)
+
+
 # -- outputs ----------------------------------------------------------------------------------
 def _output_path(explicit: str | None, stem: str, several: bool) -> Path | None:
     if explicit is None:
@@ -219,7 +231,6 @@ def run_one(
     several: bool,
 ) -> Outcome:
     """Run one experiment already validated by :func:`validate_all`."""
-    from chaosrun.alerts.config import load_settings
     from chaosrun.aws.clients import AwsClients, AwsSettings
     from chaosrun.engine import Runner, RunOptions
 
@@ -241,7 +252,7 @@ def run_one(
                 secret_variables=secret_vars,
                 experiment_file=str(path),
                 sandbox=args.sandbox,
-                alert_settings=load_settings(args.alerts),
+                alert_settings=_alert_settings(args.alerts),
             ),
         )
         print(f"chaosrun: running {path} (run {runner.run_id})", file=sys.stderr)
@@ -287,8 +298,9 @@ def write_batch_outputs(outcomes: list[Outcome], reports_dir: Path | None) -> No
     """After all runs: the reports index, and a combined Markdown summary and JUnit file (also
     appended to ``$GITHUB_STEP_SUMMARY`` when GitHub Actions sets it)."""
     journals = [o.journal for o in outcomes if o.journal is not None]
-    if not journals:
-        return
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not journals or (reports_dir is None and not step_summary):
+        return  # nothing to write (and the renderers are not imported)
     summary = _renderer("markdown")(journals)
     if reports_dir is not None:
         from chaosrun.report.index import write_index
@@ -296,7 +308,6 @@ def write_batch_outputs(outcomes: list[Outcome], reports_dir: Path | None) -> No
         (reports_dir / "junit.xml").write_text(_renderer("junit")(journals), encoding="utf-8")
         (reports_dir / "summary.md").write_text(summary, encoding="utf-8")
         print(f"index: {write_index(reports_dir)}", file=sys.stderr)
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary and summary:
         with open(step_summary, "a", encoding="utf-8") as fh:
             fh.write(summary + "\n")

@@ -18,10 +18,73 @@ Plain ``chaos run`` ignores that key, so an experiment using it still runs there
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TYPE_CHECKING, Annotated, Any
 
-from chaosrun.alerts.config import SinkConfig
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    SerializationInfo,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+
 from chaosrun.journal.model import Verdict
+
+if TYPE_CHECKING:
+    from chaosrun.alerts.config import SinkConfig
+
+
+class _LazySinks:
+    """The ``alerts:`` list, validated by :func:`chaosrun.alerts.config.sinks_adapter`: the
+    alerts package is imported, and the sink models' schemas built, only for an experiment that
+    lists sinks. Errors keep their locations (``chaosrun.alerts[0].slack.webhook_url``)."""
+
+    @staticmethod
+    def validate(value: Any) -> list[SinkConfig]:
+        if isinstance(value, list) and not value:
+            return []
+        from chaosrun.alerts.config import sinks_adapter
+
+        return sinks_adapter().validate_python(value)
+
+    @staticmethod
+    def dump(value: list[SinkConfig], info: SerializationInfo) -> Any:
+        from chaosrun.alerts.config import sinks_adapter
+
+        return sinks_adapter().dump_python(
+            value,
+            mode="json" if info.mode_is_json() else "python",
+            by_alias=bool(info.by_alias),
+            exclude_unset=info.exclude_unset,
+            exclude_defaults=info.exclude_defaults,
+            exclude_none=info.exclude_none,
+        )
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            self.validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                self.dump, info_arg=True
+            ),
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        from chaosrun.alerts.config import sinks_adapter
+
+        return handler(sinks_adapter().core_schema)
+
+
+if TYPE_CHECKING:
+    Sinks = list[SinkConfig]
+else:
+    Sinks = Annotated[list[Any], _LazySinks()]
 
 
 class _Strict(BaseModel):
@@ -61,4 +124,4 @@ class ChaosrunSettings(_Strict):
     aws: AwsTarget = Field(default_factory=AwsTarget)
     expect: Verdict | None = Field(default=None, description="documented expected verdict")
     #: alert sinks; the schema lives in chaosrun.alerts.config (secrets only as references)
-    alerts: list[SinkConfig] = Field(default_factory=list)
+    alerts: Sinks = Field(default_factory=list)

@@ -1,0 +1,86 @@
+"""What a plain `chaosrun run` imports (start-up time): no alert sinks, report renderers or
+requests unless the run uses them. Each run is a fresh interpreter."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PROBE = """
+import sys
+from chaosrun.cli.main import main
+code = main(sys.argv[1:])
+print(code, sorted(m for m in sys.modules if m in WATCHED or m.startswith("chaosrun.report")))
+"""
+WATCHED = ["chaosrun.alerts.config", "requests", "boto3"]
+
+EXPERIMENT = {
+    "title": "one probe",
+    "description": "start-up: a python probe",
+    "steady-state-hypothesis": {
+        "title": "root exists",
+        "probes": [
+            {
+                "type": "probe",
+                "name": "root-exists",
+                "tolerance": True,
+                "provider": {
+                    "type": "python",
+                    "module": "os.path",
+                    "func": "exists",
+                    "arguments": {"path": "/"},
+                },
+            }
+        ],
+    },
+    "method": [{"ref": "root-exists"}],
+}
+
+
+def _run(tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> str:
+    exp = tmp_path / "exp.json"
+    exp.write_text(json.dumps(EXPERIMENT), encoding="utf-8")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"WATCHED = {WATCHED!r}\n{PROBE}",
+            "run",
+            str(exp),
+            "--journal",
+            str(tmp_path / "journal.json"),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={
+            **os.environ,
+            "CHAOSRUN_HOME": str(tmp_path / "home"),
+            "GITHUB_STEP_SUMMARY": "",
+            **(env or {}),
+        },
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def test_plain_run_imports_no_alerts_reports_or_requests(tmp_path: Path) -> None:
+    assert _run(tmp_path) == "0 []"
+
+
+def test_outputs_and_alert_settings_still_load_what_they_need(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "alerts.yaml").write_text("sinks: []\n", encoding="utf-8")
+    summary = tmp_path / "summary.md"
+    loaded = _run(tmp_path, env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert "chaosrun.alerts.config" in loaded
+    assert "chaosrun.report.markdown" in loaded
+    assert "one probe" in summary.read_text(encoding="utf-8")
