@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from journal_factory import T0, deviated_journal
 from pydantic import ValidationError
 
 from chaosrun.engine.state import RunState
@@ -16,7 +17,6 @@ from chaosrun.probes.cloudwatch_metric import Datapoint, MetricStatisticOutput
 from chaosrun.probes.traffic_store import TrafficBucket, TrafficOutput
 from chaosrun.report.charts import downsample_xy
 from chaosrun.report.html import render_html
-from tests.journal_factory import T0, deviated_journal
 
 POINTS = [
     (T0, 1.0),

@@ -148,8 +148,10 @@ class ProbeStats:
             self.tolerance = tolerance_of(run)
         value = numeric(run.output)
         if value is not None:
-            self.minimum = value if self.minimum is None else min(self.minimum, value)
-            self.maximum = value if self.maximum is None else max(self.maximum, value)
+            if self.minimum is None or value < self.minimum:
+                self.minimum = value
+            if self.maximum is None or value > self.maximum:
+                self.maximum = value
         if probe_passed(run):
             self.passed += 1
             return
@@ -168,9 +170,13 @@ def probe_passed(run: ActivityRun) -> bool:
 def during_stats(journal: Journal) -> list[ProbeStats]:
     stats: dict[str, ProbeStats] = {}
     for chk in journal.steady_states.during:
+        at = chk.at
         for run in chk.probes:
             name = activity_name(run)
-            stats.setdefault(name, ProbeStats(probe=name)).add(chk.at, run)
+            probe = stats.get(name)
+            if probe is None:  # not setdefault: that would build a ProbeStats per run
+                probe = stats[name] = ProbeStats(probe=name)
+            probe.add(at, run)
     return list(stats.values())
 
 
