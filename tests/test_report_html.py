@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import time
 
+import jinja2
 import pytest
 from journal_factory import aborted_journal, deviated_journal, held_journal, traffic_journal
 
+from chaosrun.report import templating
 from chaosrun.report.charts import downsample
 from chaosrun.report.html import render_html
 from chaosrun.report.templating import CSP
@@ -116,3 +118,16 @@ def test_downsample_keeps_extremes_and_gaps():
     assert max(values) == 10_000.0 and min(values) == 0.0
     assert len(segments) == 2
     assert downsample([(0.0, 1.0), (1.0, None), (2.0, 3.0)]) == [[(0.0, 1.0)], [(2.0, 3.0)]]
+
+
+def test_compiled_templates_are_cached_and_a_broken_entry_is_compiled_again(tmp_path):
+    def fresh_env() -> jinja2.Environment:
+        return templating.build_environment(templating._BytecodeCache(str(tmp_path)))
+
+    fresh_env().get_template("report.html.j2")
+    [entry, *_] = sorted(tmp_path.glob("*.cache"), key=lambda p: p.stat().st_size, reverse=True)
+    whole = entry.read_bytes()
+    entry.write_bytes(whole[: len(whole) // 2])  # truncated: unreadable code
+    assert fresh_env().get_template("report.html.j2").render  # compiled again, no error
+    assert entry.read_bytes() == whole  # and written again
+    assert render_html(held_journal()) == render_html(held_journal())
