@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from chaosrun.errors import LedgerError
 from chaosrun.targets import RestoreResult, RestoreStatus, Target
@@ -48,7 +48,12 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-class AwsRecord(BaseModel):
+class _Record(BaseModel):
+    # schemas are built on first use: a run that changes nothing never writes or reads a record
+    model_config = ConfigDict(defer_build=True)
+
+
+class AwsRecord(_Record):
     """How a run reached AWS, so that ``chaosrun rollback`` reaches the same account."""
 
     profile: str | None = None
@@ -56,7 +61,7 @@ class AwsRecord(BaseModel):
     endpoint_url: str | None = None
 
 
-class RunRecord(BaseModel):
+class RunRecord(_Record):
     type: Literal["run"] = "run"
     run_id: str
     pid: int
@@ -66,7 +71,7 @@ class RunRecord(BaseModel):
     aws: AwsRecord = Field(default_factory=AwsRecord)
 
 
-class IntentRecord(BaseModel):
+class IntentRecord(_Record):
     type: Literal["intent"] = "intent"
     entry_id: str
     run_id: str
@@ -80,25 +85,25 @@ class IntentRecord(BaseModel):
     at: datetime
 
 
-class AppliedRecord(BaseModel):
+class AppliedRecord(_Record):
     type: Literal["applied"] = "applied"
     entry_id: str
     at: datetime
 
 
-class RestoredRecord(BaseModel):
+class RestoredRecord(_Record):
     type: Literal["restored"] = "restored"
     entry_id: str
     result: RestoreResult
     at: datetime
 
 
-class EndRecord(BaseModel):
+class EndRecord(_Record):
     type: Literal["end"] = "end"
     at: datetime
 
 
-class LedgerEntry(BaseModel):
+class LedgerEntry(_Record):
     """The folded view of one intent and what happened to it."""
 
     intent: IntentRecord
@@ -114,7 +119,7 @@ class LedgerEntry(BaseModel):
         return self.results[-1].result if self.results else None
 
 
-class LedgerRun(BaseModel):
+class LedgerRun(_Record):
     run: RunRecord
     entries: list[LedgerEntry]
     ended: bool

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, StrictBool, StrictStr, ValidationError
+from pydantic import ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
 from chaosrun.errors import ValidationIssue
 from chaosrun.experiment.model import Strict
@@ -49,6 +49,9 @@ _VAR = re.compile(r"\$\{([^}]*)\}")
 
 
 class Parameter(Strict):
+    # built on first use: only experiments with ``steady-state-hypothesis: {use: ...}`` need it
+    model_config = ConfigDict(defer_build=True)
+
     description: StrictStr | None = None
     default: Any = None
     required: StrictBool | None = Field(
@@ -57,6 +60,8 @@ class Parameter(Strict):
 
 
 class HypothesisTemplate(Strict):
+    model_config = ConfigDict(defer_build=True)
+
     title: StrictStr = Field(min_length=1)
     description: StrictStr | None = None
     parameters: dict[str, Parameter] = Field(default_factory=dict)
