@@ -14,12 +14,12 @@ import argparse
 import gc
 import sys
 from pathlib import Path
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from chaosrun.errors import InvalidInput
-from chaosrun.journal.model import Journal
+
+if TYPE_CHECKING:  # imported when a journal is read: `chaosrun report --help` needs no pydantic
+    from chaosrun.journal.model import Journal
 
 
 def register(subparsers: Any) -> None:
@@ -54,6 +54,10 @@ def _write(path: str, text: str) -> None:
 
 
 def _load(path: str) -> Journal:
+    from pydantic import ValidationError
+
+    from chaosrun.journal.model import Journal
+
     try:
         return Journal.from_file(path)
     except FileNotFoundError:
