@@ -70,6 +70,12 @@ def test_inconsistent_series_are_rejected() -> None:
         Series(name="s", offsets=[0.0], values=[1.0])
     with pytest.raises(ValidationError, match="not both"):
         Series(name="s", points=POINTS, values=[1.0])
+    with pytest.raises(ValidationError, match="valid number"):
+        Series(name="s", points=[["2026-11-28T09:00:00Z", "many"]])
+    with pytest.raises(ValidationError, match="datetime"):
+        Series(name="s", points=[["yesterday", 1.0]])
+    mixed = Series(name="s", points=[["2026-11-28T10:00:00+01:00", 1], [T0, "2.5"]])
+    assert mixed.offsets == [0.0, 0.0] and mixed.values == [1.0, 2.5]
 
 
 def test_extend_rebases_onto_the_first_start() -> None:

@@ -109,6 +109,19 @@ def _points_adapter() -> TypeAdapter[list[tuple[datetime, float | None]]]:
     return TypeAdapter(list[tuple[datetime, float | None]])
 
 
+def _parse_points(raw: Any) -> list[tuple[datetime, float | None]]:
+    """Old journals' ``[[ISO timestamp, value], ...]``: ``datetime.fromisoformat`` reads the
+    timestamps we wrote (``...Z``) with the one ``timezone.utc``, which makes the offsets cheap
+    to take; anything else goes through pydantic."""
+    try:
+        return [
+            (datetime.fromisoformat(at), v if v is None or type(v) is float else float(v))
+            for at, v in raw
+        ]
+    except (TypeError, ValueError):
+        return _points_adapter().validate_python(raw)
+
+
 class Series(_Model):
     """A time series for the report's timeline (probe values, traffic buckets).
 
@@ -133,7 +146,7 @@ class Series(_Model):
         if {"start", "offsets", "values"} & data.keys():
             raise ValueError("a series has either points or start/offsets/values, not both")
         data = dict(data)
-        return data | _columns(_points_adapter().validate_python(data.pop("points")))
+        return data | _columns(_parse_points(data.pop("points")))
 
     @classmethod
     def from_points(
