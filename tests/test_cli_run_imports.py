@@ -1,5 +1,5 @@
-"""What a plain `chaosrun run` imports (start-up time): no alert sinks, report renderers or
-requests unless the run uses them. Each run is a fresh interpreter."""
+"""What a plain `chaosrun run` imports (start-up time): no alert sinks, report renderers,
+botocore or requests unless the run uses them. Each run is a fresh interpreter."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from chaosrun.cli.main import main
 code = main(sys.argv[1:])
 print(code, sorted(m for m in sys.modules if m in WATCHED or m.startswith("chaosrun.report")))
 """
-WATCHED = ["chaosrun.alerts.config", "requests", "boto3"]
+WATCHED = ["chaosrun.alerts.config", "requests", "boto3", "botocore"]
 
 EXPERIMENT = {
     "title": "one probe",
@@ -71,7 +71,7 @@ def _run(tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> str:
     return proc.stdout.strip().splitlines()[-1]
 
 
-def test_plain_run_imports_no_alerts_reports_or_requests(tmp_path: Path) -> None:
+def test_plain_run_imports_no_alerts_reports_botocore_or_requests(tmp_path: Path) -> None:
     assert _run(tmp_path) == "0 []"
 
 

@@ -13,16 +13,31 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from chaosrun.ledger import AwsRecord
+
 if TYPE_CHECKING:  # boto3 is imported on first use: runs that make no AWS call start faster
     import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
-from chaosrun.ledger import AwsRecord
+    #: what an AWS call raises when AWS (or the network) refuses it; anything else is a bug
+    AWS_ERRORS: tuple[type[Exception], ...]
 
 DEFAULT_REGION = "us-east-1"
 
-#: what an AWS call raises when AWS (or the network) refuses it; anything else is a bug
-AWS_ERRORS = (ClientError, BotoCoreError)
+
+def aws_errors() -> tuple[type[Exception], ...]:
+    """``(ClientError, BotoCoreError)``: what an AWS call raises when AWS (or the network)
+    refuses it; anything else is a bug. botocore is imported on the first call, not at start-up
+    (``except aws_errors():`` evaluates it only when something is raised)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (ClientError, BotoCoreError)
+
+
+def __getattr__(name: str) -> Any:
+    # ``AWS_ERRORS``, the same tuple, for ``from chaosrun.aws.clients import AWS_ERRORS``
+    if name == "AWS_ERRORS":
+        return aws_errors()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)

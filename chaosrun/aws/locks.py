@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
-from chaosrun.aws.clients import AWS_ERRORS, AwsClients
+from chaosrun.aws.clients import AwsClients, aws_errors
 from chaosrun.targets import Target
 
 LOCK_TAG = "chaosrun:lock"
@@ -151,7 +151,7 @@ class TagLocks:
         for (kind, region), group in batched.items():
             try:
                 locked = self._locked_in(kind, region)
-            except AWS_ERRORS as exc:  # the tagging API does not cover it here: ask each resource
+            except aws_errors() as exc:  # the tagging API does not cover it here: ask each resource
                 log.info(
                     "tagging API unavailable for %s in %s (%s); per-resource", kind, region, exc
                 )
@@ -217,7 +217,7 @@ class TagLocks:
             else:
                 resp = client.tag_resources(ResourceARNList=arns, Tags={LOCK_TAG: value})
             failed = set(resp.get("FailedResourcesMap") or {})
-        except AWS_ERRORS as exc:
+        except aws_errors() as exc:
             log.info("tagging API refused %d lock tags (%s); per-resource", len(arns), exc)
             failed = set(arns)
         for t in targets:
