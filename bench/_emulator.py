@@ -2,8 +2,9 @@
 client's interpreter, and the network delay is not moto's work either).
 
 - ``python -m bench._emulator moto``: a moto server; prints its URL.
-- ``python -m bench._emulator proxy UPSTREAM DELAY``: a proxy adding DELAY seconds per call in
-  front of UPSTREAM; prints its URL.
+- ``python -m bench._emulator proxy UPSTREAM DELAY [lambda-quotas]``: a proxy adding DELAY
+  seconds per call in front of UPSTREAM (and answering Lambda's API rate quotas with 429 when
+  ``lambda-quotas`` is given); prints its URL.
 
 Each serves until its stdin closes.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from bench._proxy import latency_proxy
+from bench._proxy import LAMBDA_QUOTAS, latency_proxy
 from bench.common import moto_server
 
 
@@ -25,7 +26,8 @@ def main() -> None:
             print(moto, flush=True)
             sys.stdin.read()
     elif role == "proxy":
-        with latency_proxy(sys.argv[2], float(sys.argv[3])) as proxy:
+        quotas = LAMBDA_QUOTAS if sys.argv[4:] == ["lambda-quotas"] else None
+        with latency_proxy(sys.argv[2], float(sys.argv[3]), quotas) as proxy:
             print(proxy, flush=True)
             sys.stdin.read()
     else:

@@ -5,6 +5,12 @@ connection of its own to the upstream, parsing only what framing needs (``Conten
 chunked responses). An earlier version built on ``ThreadingHTTPServer`` + ``http.client``
 spent more CPU per call than moto itself and, on a 2-core machine shared with moto and the
 client, capped throughput at ~200 calls/s: it measured the proxy, not the client under test.
+
+With ``quotas`` (:data:`LAMBDA_QUOTAS`), it also answers Lambda's control-plane rate quotas the
+way Lambda does: per account and region, ``GetFunction`` 100 requests/s, ``GetPolicy`` 15/s and
+every other control-plane call together 15/s (invocations unlimited); a call over its quota gets
+HTTP 429 ``TooManyRequestsException`` "Rate exceeded" and never reaches moto. Token buckets
+hold one second's worth (AWS does not document the burst).
 """
 
 from __future__ import annotations
@@ -12,12 +18,57 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 _HEAD_END = b"\r\n\r\n"
+
+#: (name, request-line pattern, requests/s): the first match applies; None = unlimited
+#: (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html, "API requests")
+LAMBDA_QUOTAS: list[tuple[str, re.Pattern[bytes], float | None]] = [
+    ("Invoke", re.compile(rb"^POST /\d{4}-\d\d-\d\d/functions/[^/?]+/invocations"), None),
+    ("GetFunction", re.compile(rb"^GET /2015-03-31/functions/[^/?]+/?(\?\S*)? "), 100.0),
+    ("GetPolicy", re.compile(rb"^GET /2015-03-31/functions/[^/?]+/policy"), 15.0),
+    ("control plane", re.compile(rb"^[A-Z]+ /\d{4}-\d\d-\d\d/"), 15.0),
+]
+
+_THROTTLED = (
+    b"HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n"
+    b"x-amzn-ErrorType: TooManyRequestsException\r\nContent-Length: %d\r\n\r\n%s"
+)
+_THROTTLED_BODY = b'{"Reason":"CallerRateLimitExceeded","Type":"User","message":"Rate exceeded"}'
+
+
+class _Quotas:
+    """One token bucket per quota name (refill ``rate``/s, capacity ``rate``)."""
+
+    def __init__(self, rules: list[tuple[str, re.Pattern[bytes], float | None]]) -> None:
+        self.rules = rules
+        self.buckets: dict[str, tuple[float, float]] = {}  # name -> (tokens, updated)
+        self.throttled: dict[str, int] = {}
+        self.admitted: dict[str, int] = {}
+
+    def admit(self, head: bytes) -> bool:
+        for name, pattern, rate in self.rules:
+            if not pattern.match(head):
+                continue
+            if rate is None:
+                return True
+            now = time.monotonic()
+            tokens, updated = self.buckets.get(name, (rate, now))
+            tokens = min(rate, tokens + (now - updated) * rate)
+            if tokens < 1:
+                self.buckets[name] = (tokens, now)
+                self.throttled[name] = self.throttled.get(name, 0) + 1
+                return False
+            self.buckets[name] = (tokens - 1, now)
+            self.admitted[name] = self.admitted.get(name, 0) + 1
+            return True
+        return True
 
 
 def _header(head: bytes, name: bytes) -> bytes | None:
@@ -51,6 +102,7 @@ async def _relay(
     client_w: asyncio.StreamWriter,
     upstream: tuple[str, int],
     delay: float,
+    quotas: _Quotas | None,
 ) -> None:
     up_r: asyncio.StreamReader | None = None
     up_w: asyncio.StreamWriter | None = None
@@ -62,6 +114,10 @@ async def _relay(
                 return
             body = await _read_body(client_r, head, response=False)
             await asyncio.sleep(delay)
+            if quotas is not None and not quotas.admit(head):
+                client_w.write(_THROTTLED % (len(_THROTTLED_BODY), _THROTTLED_BODY))
+                await client_w.drain()
+                continue
             if up_w is None or up_w.is_closing():
                 up_r, up_w = await asyncio.open_connection(*upstream)
             assert up_r is not None
@@ -81,8 +137,14 @@ async def _relay(
 
 
 @contextmanager
-def latency_proxy(upstream_url: str, delay_s: float) -> Iterator[str]:
-    """An HTTP proxy on loopback adding ``delay_s`` to every call (an AWS round trip)."""
+def latency_proxy(
+    upstream_url: str,
+    delay_s: float,
+    quotas: list[tuple[str, re.Pattern[bytes], float | None]] | None = None,
+) -> Iterator[str]:
+    """An HTTP proxy on loopback adding ``delay_s`` to every call (an AWS round trip), and
+    answering 429 over ``quotas`` (e.g. :data:`LAMBDA_QUOTAS`) when given."""
+    limiter = _Quotas(quotas) if quotas else None
     parts = urlsplit(upstream_url)
     upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
     loop = asyncio.new_event_loop()
@@ -91,7 +153,7 @@ def latency_proxy(upstream_url: str, delay_s: float) -> Iterator[str]:
 
     async def serve() -> None:
         server = await asyncio.start_server(
-            lambda r, w: _relay(r, w, upstream, delay_s), "127.0.0.1", 0, backlog=512
+            lambda r, w: _relay(r, w, upstream, delay_s, limiter), "127.0.0.1", 0, backlog=512
         )
         port.append(server.sockets[0].getsockname()[1])
         started.set()

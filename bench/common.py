@@ -17,6 +17,9 @@ from typing import Any
 def moto_server() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
+    from chaosrun.sandbox import moto_compat
+
+    moto_compat.apply()  # GetFunction reports reserved concurrency 0, as AWS does
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -45,11 +48,14 @@ def _serve(args: list[str]) -> tuple[object, str]:
 
 
 @contextmanager
-def remote_emulator(delay_s: float) -> Iterator[tuple[str, str]]:
+def remote_emulator(delay_s: float, lambda_quotas: bool = False) -> Iterator[tuple[str, str]]:
     """``(moto_url, proxy_url)``: a moto server and the latency proxy in front of it, each in a
-    process of its own (see bench/_emulator.py)."""
+    process of its own (see bench/_emulator.py); the proxy enforces Lambda's API rate quotas
+    when ``lambda_quotas``."""
     moto_proc, moto = _serve(["moto"])
-    proxy_proc, proxy = _serve(["proxy", moto, str(delay_s)])
+    proxy_proc, proxy = _serve(
+        ["proxy", moto, str(delay_s), *(["lambda-quotas"] if lambda_quotas else [])]
+    )
     try:
         yield moto, proxy
     finally:
