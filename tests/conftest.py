@@ -14,6 +14,11 @@ from urllib.parse import urlsplit
 import botocore.httpsession
 import pytest
 
+from chaosrun.sandbox import moto_compat
+
+# moto answers GetFunction like AWS here too (in-process mock_aws and moto servers alike)
+moto_compat.apply()
+
 _LOOPBACK_NAMES = {"localhost"}
 
 

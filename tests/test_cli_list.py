@@ -26,7 +26,7 @@ def test_list_faults_text(capsys) -> None:
     out = capsys.readouterr().out
     assert "chaosrun.faults.awslambda.throttle" in out
     assert "reserved_concurrency: int (default 0)" in out
-    assert "IAM permissions: lambda:GetFunctionConcurrency" in out
+    assert "IAM permissions: lambda:PutFunctionConcurrency" in out
 
 
 def test_list_probes(capsys) -> None:

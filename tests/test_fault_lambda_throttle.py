@@ -99,3 +99,22 @@ def test_a_settled_run_is_archived_and_still_readable(functions, tmp_path) -> No
     archived = ctx.ledger.load(ctx.run_id)
     assert archived.ended and not archived.pending
     assert restore_run(ctx.ledger, ctx.clients, ctx.run_id) == []  # rollback --run: no-op
+
+
+def test_prior_zero_is_kept_and_reads_use_getfunction(functions, tmp_path) -> None:
+    """A function already at 0 (a kill switch) stays at 0 after restore, distinct from "none";
+    and the fault reads through GetFunction (its own 100/s Lambda quota), never through
+    GetFunctionConcurrency (the 15/s control-plane quota its writes need)."""
+    lam = functions
+    lam.put_function_concurrency(FunctionName="orders", ReservedConcurrentExecutions=0)
+    ctx = fault_context(tmp_path)
+    calls: list[str] = []
+    client = ctx.clients.client("lambda", REGION)
+    client.meta.events.register("before-call.lambda.*", lambda model, **_: calls.append(model.name))
+    record = apply_fault(ctx, FAULT, {"names": ["orders"], "reserved_concurrency": 3})
+    assert record.targets[0].before == {"reserved_concurrency": 0}
+    assert _reserved(lam, "orders") == 3
+    [(_, result)] = restore_run(ctx.ledger, ctx.clients, ctx.run_id)
+    assert result.status is RestoreStatus.RESTORED
+    assert _reserved(lam, "orders") == 0
+    assert "GetFunction" in calls and "GetFunctionConcurrency" not in calls

@@ -75,3 +75,16 @@ def wait_updated(client: Any, target: Target) -> None:
     client.get_waiter("function_updated_v2").wait(
         FunctionName=target.arn, WaiterConfig={"Delay": 2, "MaxAttempts": 150}
     )
+
+
+def reserved_concurrency(function: dict[str, Any]) -> int | None:
+    """Reserved concurrency from a ``GetFunction`` response; None when the function has none.
+
+    Read through ``GetFunction`` rather than ``GetFunctionConcurrency``: Lambda gives
+    ``GetFunction`` a quota of its own (100 requests/s per account and region), while
+    ``GetFunctionConcurrency`` shares the 15 requests/s of every other control-plane call with
+    the writes that throttle and restore. On a 200-function fan-out that halves the run time, and
+    ``lambda:GetFunction`` is already needed to find and lock functions.
+    """
+    value = (function.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
+    return None if value is None else int(value)

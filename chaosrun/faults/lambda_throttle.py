@@ -2,7 +2,8 @@
 
 Reserved concurrency 0 rejects every invocation with ``TooManyRequestsException`` (HTTP 429);
 N caps concurrent executions at N. The snapshot keeps the exact prior setting, including "none",
-so restore deletes the setting when there was none and puts back 50 when it was 50.
+so restore deletes the setting when there was none and puts back 50 when it was 50. Reads go
+through ``GetFunction`` (see :func:`~chaosrun.faults.lambda_common.reserved_concurrency`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from chaosrun.faults.lambda_common import (
     FUNCTION_KIND,
     LAMBDA_LOCK_PERMISSIONS,
     discover_functions,
+    reserved_concurrency,
 )
 from chaosrun.plugins import FAULTS
 
@@ -37,8 +39,7 @@ class Throttle(Fault[ThrottleParams, ReservedConcurrency]):
     params_model = ThrottleParams
     state_model = ReservedConcurrency
     resource_kind = FUNCTION_KIND
-    permissions = (
-        "lambda:GetFunctionConcurrency",
+    permissions = (  # reads: lambda:GetFunction, in LAMBDA_LOCK_PERMISSIONS
         "lambda:PutFunctionConcurrency",
         "lambda:DeleteFunctionConcurrency",
         *LAMBDA_LOCK_PERMISSIONS,
@@ -53,10 +54,10 @@ class Throttle(Fault[ThrottleParams, ReservedConcurrency]):
     def read(self, target: Target) -> ReservedConcurrency:
         client = self._client(target)
         try:
-            resp = client.get_function_concurrency(FunctionName=target.arn)
+            function = client.get_function(FunctionName=target.arn)
         except client.exceptions.ResourceNotFoundException as exc:
             raise ResourceGone(str(exc)) from exc
-        return ReservedConcurrency(reserved_concurrency=resp.get("ReservedConcurrentExecutions"))
+        return ReservedConcurrency(reserved_concurrency=reserved_concurrency(function))
 
     def plan(self, target: Target, before: ReservedConcurrency) -> ReservedConcurrency:
         return ReservedConcurrency(reserved_concurrency=self.params.reserved_concurrency)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from chaosrun.faults.base import Params
+from chaosrun.faults.lambda_common import reserved_concurrency
 from chaosrun.plugins import PROBES
 from chaosrun.probes.base import Probe, ProbeOutput
 
@@ -35,7 +36,9 @@ class LambdaConfiguration(Probe[LambdaConfigurationParams, LambdaConfigurationOu
     summary = "Reserved concurrency (None if unset), state, timeout and update status."
     params_model = LambdaConfigurationParams
     output_model = LambdaConfigurationOutput
-    permissions = ("lambda:GetFunctionConfiguration", "lambda:GetFunctionConcurrency")
+    #: one GetFunction call (its own 100 requests/s quota) instead of GetFunctionConfiguration +
+    #: GetFunctionConcurrency, two calls from the 15/s that faults' writes need too
+    permissions = ("lambda:GetFunction",)
 
     def run(self) -> LambdaConfigurationOutput:
         p: LambdaConfigurationParams = self.params
@@ -43,10 +46,11 @@ class LambdaConfiguration(Probe[LambdaConfigurationParams, LambdaConfigurationOu
         kwargs = {"FunctionName": p.function_name}
         if p.qualifier:
             kwargs["Qualifier"] = p.qualifier
-        cfg = client.get_function_configuration(**kwargs)
-        reserved = client.get_function_concurrency(FunctionName=p.function_name).get(
-            "ReservedConcurrentExecutions"
-        )
+        function = client.get_function(**kwargs)
+        cfg = function["Configuration"]
+        if p.qualifier:  # reserved concurrency belongs to the function, not to a version
+            function = client.get_function(FunctionName=p.function_name)
+        reserved = reserved_concurrency(function)
         return LambdaConfigurationOutput(
             function_name=cfg["FunctionName"],
             function_arn=cfg["FunctionArn"],

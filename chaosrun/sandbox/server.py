@@ -172,9 +172,11 @@ class Sandbox:
     def start(self) -> Sandbox:
         from moto.moto_server.werkzeug_app import create_backend_app
 
+        from chaosrun.sandbox import moto_compat
         from chaosrun.sandbox.middleware import SandboxMiddleware
 
         started = time.monotonic()
+        moto_compat.apply()
         reset_moto()
         self.components = self._load_components()
         moto_app = moto_dispatcher(create_backend_app)
