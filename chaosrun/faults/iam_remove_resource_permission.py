@@ -134,7 +134,6 @@ class RemoveResourcePermission(Fault[RemoveResourcePermissionParams, ResourcePol
         "lambda:GetPolicy",
         "lambda:AddPermission",
         "lambda:RemovePermission",
-        "lambda:GetFunctionConfiguration",
         *LAMBDA_LOCK_PERMISSIONS,
     )
 

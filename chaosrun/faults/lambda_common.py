@@ -54,9 +54,11 @@ def discover_functions(
 
 
 def function_configuration(client: Any, target: Target) -> dict[str, Any]:
-    """``GetFunctionConfiguration`` of ``target``; :class:`ResourceGone` if it was deleted."""
+    """The configuration of ``target`` (``GetFunction``'s ``Configuration``, which is
+    ``GetFunctionConfiguration``'s answer; read there for its own rate quota, see
+    :func:`reserved_concurrency`); :class:`ResourceGone` if it was deleted."""
     try:
-        return dict(client.get_function_configuration(FunctionName=target.arn))
+        return dict(client.get_function(FunctionName=target.arn)["Configuration"])
     except client.exceptions.ResourceNotFoundException as exc:
         raise ResourceGone(str(exc)) from exc
 

@@ -126,7 +126,6 @@ class InjectFailure(Fault[InjectFailureParams, FailureInjection]):
         "ssm:PutParameter",
         "ssm:DeleteParameter",
         "kms:Decrypt",
-        "lambda:GetFunctionConfiguration",
         "lambda:UpdateFunctionConfiguration",
         "lambda:GetLayerVersion",
         *LAMBDA_LOCK_PERMISSIONS,

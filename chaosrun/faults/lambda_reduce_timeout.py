@@ -37,7 +37,6 @@ class ReduceTimeout(Fault[ReduceTimeoutParams, FunctionTimeout]):
     state_model = FunctionTimeout
     resource_kind = FUNCTION_KIND
     permissions = (
-        "lambda:GetFunctionConfiguration",
         "lambda:UpdateFunctionConfiguration",
         *LAMBDA_LOCK_PERMISSIONS,
     )
