@@ -1,6 +1,14 @@
-"""Which region serves the global endpoint, told by a response header."""
+"""Which region serves the global endpoint, told by a response header.
+
+With ``expect_region`` and ``wait_s``, it samples again every second until that region serves
+or ``wait_s`` has passed: a rollback that waits for traffic to fail back to the primary leaves the
+system as the next experiment expects to find it (Route 53 needs ``FailureThreshold`` healthy
+probes before it routes back, ~30 s with the sample app's checks).
+"""
 
 from __future__ import annotations
+
+import time
 
 from pydantic import Field, model_validator
 
@@ -21,11 +29,16 @@ class ServingRegionParams(Params):
     region_header: str = "X-Chaosrun-Region"
     timeout: float = Field(5.0, gt=0, le=60)
     expect_region: str | None = Field(None, description="ok only if this region serves")
+    wait_s: float = Field(
+        0.0, ge=0, le=600, description="with url and expect_region: sample until it serves"
+    )
 
     @model_validator(mode="after")
     def _source(self) -> ServingRegionParams:
         if (self.url is None) == (self.session is None):
             raise ValueError("give exactly one of url or session")
+        if self.wait_s and (self.url is None or self.expect_region is None):
+            raise ValueError("wait_s needs url and expect_region")
         return self
 
 
@@ -35,6 +48,7 @@ class ServingRegionOutput(ProbeOutput):
     share: float | None = Field(description="share of answers from that region")
     unanswered: int = 0
     ok: bool | None = None
+    waited_s: float = Field(0.0, description="time spent waiting for expect_region (wait_s)")
 
 
 @PROBES.register("chaosrun.probes.activeactive.serving_region")
@@ -45,6 +59,16 @@ class ServingRegion(Probe[ServingRegionParams, ServingRegionOutput]):
     output_model = ServingRegionOutput
 
     def run(self) -> ServingRegionOutput:
+        p: ServingRegionParams = self.params
+        started = time.monotonic()
+        out = self._sample()
+        while not out.ok and p.wait_s and time.monotonic() - started < p.wait_s:
+            time.sleep(min(1.0, max(0.0, p.wait_s - (time.monotonic() - started))))
+            out = self._sample()
+        out.waited_s = round(time.monotonic() - started, 3) if p.wait_s else 0.0
+        return out
+
+    def _sample(self) -> ServingRegionOutput:
         p: ServingRegionParams = self.params
         counts: dict[str, int] = {}
         unanswered = 0
