@@ -69,6 +69,10 @@ class LedgerError(ChaosrunError):
     """The on-disk ledger could not be read or written."""
 
 
+class ProbeFailed(ChaosrunError):
+    """A probe could not observe what it was asked to wait for (its activity fails)."""
+
+
 class ActivityTimeout(ChaosrunError):
     """An activity exceeded its ``timeout``."""
 

@@ -49,8 +49,10 @@ def now() -> datetime:
 
 
 class _Record(BaseModel):
-    # schemas are built on first use: a run that changes nothing never writes or reads a record
-    model_config = ConfigDict(defer_build=True)
+    # built at import, not deferred: records are first written from the fault pool's threads,
+    # and pydantic 2.13 builds a deferred schema without a lock (two threads at once can leave a
+    # half-built model: a failed intent write, or a record without its entry_id)
+    model_config = ConfigDict()
 
 
 class AwsRecord(_Record):

@@ -93,3 +93,29 @@ def test_invalid_http_provider_is_reported_by_chaoslib() -> None:
     )
     assert out.startswith("invalid: ")
     assert "URL" in out
+
+
+def test_stand_in_keeps_spec_and_patches_reach_the_real_module() -> None:
+    """``find_spec`` answers, and ``mock.patch`` on the stand-in acts on the real module."""
+    out = run_python(
+        """
+        import importlib.util, sys
+        from unittest import mock
+        import chaosrun.engine
+        stand_in = sys.modules["chaoslib.provider.http"]
+        print(type(stand_in).__name__, importlib.util.find_spec("chaoslib.provider.http").name)
+        sentinel = object()
+        with mock.patch.object(stand_in, "requests", sentinel):
+            real = sys.modules["chaoslib.provider.http"]
+            print(real is not stand_in, real.requests is sentinel)
+        print(real.requests is not sentinel, real.requests.__name__)
+        """
+    )
+    assert out.split() == [
+        "_LazyHttpProvider",
+        "chaoslib.provider.http",
+        "True",
+        "True",
+        "True",
+        "requests",
+    ]

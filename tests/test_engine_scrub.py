@@ -34,3 +34,24 @@ def test_keep_keys_untouched() -> None:
 def test_secret_config_keys() -> None:
     info = {"a": {"type": "env", "key": "A", "secret": True}, "b": {"type": "env", "key": "B"}}
     assert secret_config_keys(info) == ["a"]
+
+
+def test_series_numbers_are_never_masked() -> None:
+    """A secret that reads like a number ("12.5") must not turn series values into "***" (the
+    journal would no longer validate)."""
+    from datetime import UTC, datetime
+
+    from chaosrun.engine.build import TIMESTAMP_KEYS
+    from chaosrun.journal.model import Series
+
+    s = Scrubber()
+    s.add("12.5")
+    series = Series.from_points(
+        "p99",
+        [
+            (datetime(2026, 1, 1, tzinfo=UTC), 12.5),
+            (datetime(2026, 1, 1, 0, 0, 12, 500000, tzinfo=UTC), 1.0),
+        ],
+    )
+    scrubbed = s(series.model_dump(mode="json"), keep=TIMESTAMP_KEYS)
+    assert Series.model_validate(scrubbed) == series

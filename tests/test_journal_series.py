@@ -171,3 +171,15 @@ def test_downsample_columns_sorts_and_keeps_extremes() -> None:
     assert max(v for _, v in flat if v is not None) == 9.0
     assert len(flat) <= 210
     assert all(v == v for _, v in flat)
+
+
+def test_old_points_mixing_timezones_are_a_validation_error() -> None:
+    """report/index skip unreadable journals on ValueError; a bare TypeError would escape."""
+    import pytest
+    from pydantic import ValidationError
+
+    from chaosrun.journal.model import Series
+
+    points = [["2026-01-01T00:00:00Z", 1.0], ["2026-01-01T00:00:01", 2.0]]
+    with pytest.raises(ValidationError, match="unreadable points"):
+        Series.model_validate({"name": "mixed", "points": points})

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from chaosrun.errors import InvalidInput
+from chaosrun.aws.clients import AwsClients
+from chaosrun.errors import InvalidInput, ProbeFailed
+from chaosrun.probes.aa_serving_region import ServingRegion, ServingRegionParams
 from chaosrun.probes.activeactive import serving_region
 
 
@@ -46,9 +49,22 @@ def test_waits_until_the_expected_region_serves(url: str) -> None:
     assert _FailingBack.seen == 6
 
 
-def test_gives_up_after_wait_s(url: str) -> None:
-    out = serving_region(url=url, samples=1, expect_region="ap-south-1", wait_s=1.5)
-    assert out["ok"] is False and out["waited_s"] >= 1.5
+def test_gives_up_after_wait_s_and_fails(url: str) -> None:
+    """A rollback that waited in vain fails (the run then reports exit 4, not a clean restore)."""
+    started = time.monotonic()
+    with pytest.raises(ProbeFailed, match="ap-south-1 did not serve"):
+        serving_region(url=url, samples=1, expect_region="ap-south-1", wait_s=1.5)
+    assert time.monotonic() - started >= 1.5
+
+
+def test_stops_waiting_when_the_engine_says_stop(url: str) -> None:
+    stop = threading.Event()
+    params = ServingRegionParams(url=url, samples=1, expect_region="ap-south-1", wait_s=60)
+    threading.Timer(0.5, stop.set).start()
+    started = time.monotonic()
+    with pytest.raises(ProbeFailed):
+        ServingRegion(params, AwsClients(), stop).run()
+    assert time.monotonic() - started < 10
 
 
 def test_without_wait_one_sample_round(url: str) -> None:

@@ -24,7 +24,8 @@ from chaosrun.journal.model import (
 )
 from chaosrun.ledger import now
 
-#: journal keys holding timestamps; never scrubbed so the journal stays valid
+#: journal keys holding timestamps or series numbers; never scrubbed so the journal stays valid
+#: (a secret "12.5" must not turn a series value into "***")
 TIMESTAMP_KEYS = frozenset(
     {
         "at",
@@ -36,6 +37,8 @@ TIMESTAMP_KEYS = frozenset(
         "restored_at",
         "deviated_at",
         "points",
+        "offsets",
+        "values",
     }
 )
 

@@ -16,6 +16,7 @@ class would import urllib3).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 import threading
 import types
@@ -32,6 +33,20 @@ class _LazyHttpProvider(types.ModuleType):
         if attr.startswith("__"):
             raise AttributeError(attr)
         return getattr(real_module(), attr)
+
+    # setting or deleting an attribute (``mock.patch("chaoslib.provider.http.requests")`` in an
+    # extension's tests) acts on the real module, which the stand-in's functions call
+    def __setattr__(self, attr: str, value: Any) -> None:
+        if attr.startswith("__"):
+            super().__setattr__(attr, value)
+        else:
+            setattr(real_module(), attr, value)
+
+    def __delattr__(self, attr: str) -> None:
+        if attr.startswith("__"):
+            super().__delattr__(attr)
+        else:
+            delattr(real_module(), attr)
 
 
 def real_module() -> types.ModuleType:
@@ -65,6 +80,8 @@ def install() -> None:
     import chaoslib.provider
 
     stand_in = _LazyHttpProvider(NAME, __doc__)
+    # the real module's spec (found, not executed), so importlib.util.find_spec still answers
+    stand_in.__spec__ = importlib.util.find_spec(NAME)
     stand_in.__dict__.update(
         run_http_activity=run_http_activity,
         validate_http_activity=validate_http_activity,

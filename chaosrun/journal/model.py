@@ -146,7 +146,10 @@ class Series(_Model):
         if {"start", "offsets", "values"} & data.keys():
             raise ValueError("a series has either points or start/offsets/values, not both")
         data = dict(data)
-        return data | _columns(_parse_points(data.pop("points")))
+        try:
+            return data | _columns(_parse_points(data.pop("points")))
+        except TypeError as exc:  # e.g. timestamps with and without a timezone in one series
+            raise ValueError(f"series {data.get('name')!r}: unreadable points: {exc}") from exc
 
     @classmethod
     def from_points(

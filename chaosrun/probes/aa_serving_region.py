@@ -12,6 +12,7 @@ import time
 
 from pydantic import Field, model_validator
 
+from chaosrun.errors import ProbeFailed
 from chaosrun.faults.base import Params
 from chaosrun.plugins import PROBES
 from chaosrun.probes import traffic_store
@@ -63,9 +64,16 @@ class ServingRegion(Probe[ServingRegionParams, ServingRegionOutput]):
         started = time.monotonic()
         out = self._sample()
         while not out.ok and p.wait_s and time.monotonic() - started < p.wait_s:
-            time.sleep(min(1.0, max(0.0, p.wait_s - (time.monotonic() - started))))
+            # the engine sets stop on an abort or the activity's timeout: stop waiting then
+            if self.stop.wait(min(1.0, max(0.0, p.wait_s - (time.monotonic() - started)))):
+                break
             out = self._sample()
         out.waited_s = round(time.monotonic() - started, 3) if p.wait_s else 0.0
+        if p.wait_s and not out.ok:  # a rollback that waited in vain must say so
+            raise ProbeFailed(
+                f"{p.expect_region} did not serve {p.url} within {p.wait_s:g} s "
+                f"(last seen: {out.region or 'no region header'}, {out.regions})"
+            )
         return out
 
     def _sample(self) -> ServingRegionOutput:
