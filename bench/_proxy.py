@@ -20,10 +20,11 @@ import concurrent.futures
 import contextlib
 import re
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
+
+from chaosrun.sandbox.throttle import TokenBuckets
 
 _HEAD_END = b"\r\n\r\n"
 
@@ -44,30 +45,16 @@ _THROTTLED_BODY = b'{"Reason":"CallerRateLimitExceeded","Type":"User","message":
 
 
 class _Quotas:
-    """One token bucket per quota name (refill ``rate``/s, capacity ``rate``)."""
+    """One token bucket per quota name (refill ``rate``/s, capacity one second's worth)."""
 
     def __init__(self, rules: list[tuple[str, re.Pattern[bytes], float | None]]) -> None:
         self.rules = rules
-        self.buckets: dict[str, tuple[float, float]] = {}  # name -> (tokens, updated)
-        self.throttled: dict[str, int] = {}
-        self.admitted: dict[str, int] = {}
+        self.buckets = TokenBuckets()
 
     def admit(self, head: bytes) -> bool:
         for name, pattern, rate in self.rules:
-            if not pattern.match(head):
-                continue
-            if rate is None:
-                return True
-            now = time.monotonic()
-            tokens, updated = self.buckets.get(name, (rate, now))
-            tokens = min(rate, tokens + (now - updated) * rate)
-            if tokens < 1:
-                self.buckets[name] = (tokens, now)
-                self.throttled[name] = self.throttled.get(name, 0) + 1
-                return False
-            self.buckets[name] = (tokens - 1, now)
-            self.admitted[name] = self.admitted.get(name, 0) + 1
-            return True
+            if pattern.match(head):
+                return rate is None or self.buckets.take(name, rate, int(rate))
         return True
 
 

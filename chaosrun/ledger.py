@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from chaosrun.errors import LedgerError
 from chaosrun.targets import RestoreResult, RestoreStatus, Target
@@ -48,14 +48,13 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-class _Record(BaseModel):
-    # built at import, not deferred: records are first written from the fault pool's threads,
-    # and pydantic 2.13 builds a deferred schema without a lock (two threads at once can leave a
-    # half-built model: a failed intent write, or a record without its entry_id)
-    model_config = ConfigDict()
+# The record models are built at import, never with ``defer_build``: they are first used from
+# the fault pool's threads, and pydantic 2.13 builds a deferred schema without a lock (two
+# threads at once can leave a half-built model: a failed intent write, a record without its
+# entry_id). tests/test_ledger_records_built.py holds this.
 
 
-class AwsRecord(_Record):
+class AwsRecord(BaseModel):
     """How a run reached AWS, so that ``chaosrun rollback`` reaches the same account."""
 
     profile: str | None = None
@@ -63,7 +62,7 @@ class AwsRecord(_Record):
     endpoint_url: str | None = None
 
 
-class RunRecord(_Record):
+class RunRecord(BaseModel):
     type: Literal["run"] = "run"
     run_id: str
     pid: int
@@ -73,7 +72,7 @@ class RunRecord(_Record):
     aws: AwsRecord = Field(default_factory=AwsRecord)
 
 
-class IntentRecord(_Record):
+class IntentRecord(BaseModel):
     type: Literal["intent"] = "intent"
     entry_id: str
     run_id: str
@@ -87,25 +86,25 @@ class IntentRecord(_Record):
     at: datetime
 
 
-class AppliedRecord(_Record):
+class AppliedRecord(BaseModel):
     type: Literal["applied"] = "applied"
     entry_id: str
     at: datetime
 
 
-class RestoredRecord(_Record):
+class RestoredRecord(BaseModel):
     type: Literal["restored"] = "restored"
     entry_id: str
     result: RestoreResult
     at: datetime
 
 
-class EndRecord(_Record):
+class EndRecord(BaseModel):
     type: Literal["end"] = "end"
     at: datetime
 
 
-class LedgerEntry(_Record):
+class LedgerEntry(BaseModel):
     """The folded view of one intent and what happened to it."""
 
     intent: IntentRecord
@@ -121,7 +120,7 @@ class LedgerEntry(_Record):
         return self.results[-1].result if self.results else None
 
 
-class LedgerRun(_Record):
+class LedgerRun(BaseModel):
     run: RunRecord
     entries: list[LedgerEntry]
     ended: bool

@@ -53,14 +53,19 @@ def discover_functions(
     )
 
 
-def function_configuration(client: Any, target: Target) -> dict[str, Any]:
-    """The configuration of ``target`` (``GetFunction``'s ``Configuration``, which is
-    ``GetFunctionConfiguration``'s answer; read there for its own rate quota, see
-    :func:`reserved_concurrency`); :class:`ResourceGone` if it was deleted."""
+def get_function(client: Any, target: Target) -> dict[str, Any]:
+    """``GetFunction`` of ``target``: every Lambda fault reads through it, for its rate quota of
+    its own (see :func:`reserved_concurrency`); :class:`ResourceGone` if it was deleted."""
     try:
-        return dict(client.get_function(FunctionName=target.arn)["Configuration"])
+        return dict(client.get_function(FunctionName=target.arn))
     except client.exceptions.ResourceNotFoundException as exc:
         raise ResourceGone(str(exc)) from exc
+
+
+def function_configuration(client: Any, target: Target) -> dict[str, Any]:
+    """The configuration of ``target`` (``GetFunction``'s ``Configuration``, which is
+    ``GetFunctionConfiguration``'s answer)."""
+    return dict(get_function(client, target)["Configuration"])
 
 
 def update_configuration(client: Any, target: Target, **changes: Any) -> None:

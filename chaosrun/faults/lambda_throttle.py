@@ -12,11 +12,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from chaosrun.faults.base import Fault, ResourceGone, Target, TargetedParams
+from chaosrun.faults.base import Fault, Target, TargetedParams
 from chaosrun.faults.lambda_common import (
     FUNCTION_KIND,
     LAMBDA_LOCK_PERMISSIONS,
     discover_functions,
+    get_function,
     reserved_concurrency,
 )
 from chaosrun.plugins import FAULTS
@@ -52,11 +53,7 @@ class Throttle(Fault[ThrottleParams, ReservedConcurrency]):
         return discover_functions(self.clients, self.params, self.regions(), self.known_tags)
 
     def read(self, target: Target) -> ReservedConcurrency:
-        client = self._client(target)
-        try:
-            function = client.get_function(FunctionName=target.arn)
-        except client.exceptions.ResourceNotFoundException as exc:
-            raise ResourceGone(str(exc)) from exc
+        function = get_function(self._client(target), target)
         return ReservedConcurrency(reserved_concurrency=reserved_concurrency(function))
 
     def plan(self, target: Target, before: ReservedConcurrency) -> ReservedConcurrency:

@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from chaosrun.aws.clients import AWS_ERRORS
+from chaosrun.aws.clients import aws_errors
 from chaosrun.faults.base import Params
 from chaosrun.journal.model import Measurement
 from chaosrun.plugins import PROBES
@@ -127,7 +127,7 @@ class Rpo(Probe[RpoParams, RpoOutput]):
                     Key={p.dynamodb.key_attribute: {"S": write_id}},
                     ConsistentRead=p.dynamodb.consistent_read,
                 )
-            except AWS_ERRORS as exc:  # unverified; the first error per target is reported
+            except aws_errors() as exc:  # unverified; the first error per target is reported
                 errors.setdefault(target, f"{type(exc).__name__}: {exc}")
                 return UNKNOWN
             return FOUND if resp.get("Item") else MISSING

@@ -25,7 +25,6 @@ import fnmatch
 import json
 import logging
 import re
-import threading
 import time
 import uuid
 from typing import Any, ClassVar
@@ -35,7 +34,7 @@ from werkzeug.wrappers import Request, Response
 
 from chaosrun.sandbox import metrics
 from chaosrun.sandbox.base import AwsRequest, Component, SandboxContext
-from chaosrun.sandbox.throttle import TokenBucket
+from chaosrun.sandbox.throttle import TokenBuckets
 from chaosrun.sandbox.usage_plans import UsagePlans
 
 log = logging.getLogger(__name__)
@@ -75,8 +74,7 @@ class ApiEndpoints(Component):
 
     def __init__(self) -> None:
         self._servers: dict[str, Any] = {}
-        self._buckets: dict[tuple[Any, ...], TokenBucket] = {}
-        self._lock = threading.Lock()
+        self._buckets = TokenBuckets()
         self._usage_plans = UsagePlans()
         self.ctx: SandboxContext | None = None
 
@@ -242,12 +240,7 @@ class ApiEndpoints(Component):
         rate = float(chosen.get("throttlingRateLimit", 10000.0))
         burst = int(chosen.get("throttlingBurstLimit", 5000))
         scope = key if key in settings else "*/*"
-        bucket_key = (api_id, stage.name, scope, rate, burst)
-        with self._lock:
-            bucket = self._buckets.get(bucket_key)
-            if bucket is None:
-                bucket = self._buckets[bucket_key] = TokenBucket(rate, burst)
-        return bucket.take()
+        return self._buckets.take((api_id, stage.name, scope, rate, burst), rate, burst)
 
     # -- integration -------------------------------------------------------------------------
     def _integrate(

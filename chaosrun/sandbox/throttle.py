@@ -1,9 +1,11 @@
-"""API Gateway's throttle, shared by stage/method settings and usage plans."""
+"""API Gateway's throttle, shared by stage/method settings and usage plans (and the benchmarks'
+Lambda quota proxy)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Hashable
 
 
 class TokenBucket:
@@ -25,3 +27,20 @@ class TokenBucket:
                 self.tokens -= 1
                 return True
             return False
+
+
+class TokenBuckets:
+    """Token buckets by key, created full on first use and kept across requests. Put the rate
+    and burst in the key: a changed limit then starts a fresh bucket, as a redeployed setting
+    does."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[Hashable, TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: Hashable, rate: float, burst: int) -> bool:
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                bucket = self._buckets[key] = TokenBucket(rate, burst)
+        return bucket.take()

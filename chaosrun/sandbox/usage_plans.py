@@ -16,10 +16,9 @@ simulated.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-from chaosrun.sandbox.throttle import TokenBucket
+from chaosrun.sandbox.throttle import TokenBuckets
 
 FORBIDDEN = (403, "Forbidden", "ForbiddenException")
 THROTTLED = (429, "Too Many Requests", "TooManyRequestsException")
@@ -29,8 +28,7 @@ class UsagePlans:
     """Per-key admission for key-required methods; token buckets kept across requests."""
 
     def __init__(self) -> None:
-        self._buckets: dict[tuple[Any, ...], TokenBucket] = {}
-        self._lock = threading.Lock()
+        self._buckets = TokenBuckets()
 
     def admit(
         self,
@@ -53,11 +51,7 @@ class UsagePlans:
             return None
         rate, burst = limits
         bucket_key = (plan.id, key.id, api_id, stage, template, http_method, rate, burst)
-        with self._lock:
-            bucket = self._buckets.get(bucket_key)
-            if bucket is None:
-                bucket = self._buckets[bucket_key] = TokenBucket(rate, burst)
-        return None if bucket.take() else THROTTLED
+        return None if self._buckets.take(bucket_key, rate, burst) else THROTTLED
 
 
 def _enabled_key(backend: Any, value: str | None) -> Any:
