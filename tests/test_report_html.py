@@ -11,6 +11,7 @@ from journal_factory import aborted_journal, deviated_journal, held_journal, tra
 
 from chaosrun.report import templating
 from chaosrun.report.charts import downsample
+from chaosrun.report.common import failed_checks
 from chaosrun.report.html import render_html
 from chaosrun.report.templating import CSP
 
@@ -41,6 +42,13 @@ def test_deviated_report_shows_targets_drift_failed_restore_and_measurements():
     assert "Game day #12" in html  # note
     assert 'class="deviation"' in html  # deviation marked on the charts
     assert 'class="fault-band"' in html
+
+
+@pytest.mark.parametrize("make", [deviated_journal, held_journal, traffic_journal])
+def test_failed_check_count_covers_every_phase(make):
+    journal = make()
+    found = re.search(r"Failed checks<b class=\"\w+\">(\d+)</b>", render_html(journal))
+    assert found and int(found.group(1)) == len(failed_checks(journal))
 
 
 def test_aborted_report():

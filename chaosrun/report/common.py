@@ -146,13 +146,14 @@ class ProbeStats:
         self.checks += 1
         if self.tolerance is None:
             self.tolerance = tolerance_of(run)
-        value = numeric(run.output)
+        out = run.output
+        value = out if type(out) is float else numeric(out)  # the common case, inline
         if value is not None:
             if self.minimum is None or value < self.minimum:
                 self.minimum = value
             if self.maximum is None or value > self.maximum:
                 self.maximum = value
-        if probe_passed(run):
+        if run.status == "succeeded" and run.tolerance_met is not False:  # probe_passed, inline
             self.passed += 1
             return
         self.failed += 1
@@ -172,7 +173,9 @@ def during_stats(journal: Journal) -> list[ProbeStats]:
     for chk in journal.steady_states.during:
         at = chk.at
         for run in chk.probes:
-            name = activity_name(run)
+            name = run.activity.get("name")
+            if type(name) is not str or not name:  # activity_name's common case, inline
+                name = activity_name(run)
             probe = stats.get(name)
             if probe is None:  # not setdefault: that would build a ProbeStats per run
                 probe = stats[name] = ProbeStats(probe=name)

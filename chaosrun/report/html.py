@@ -14,7 +14,6 @@ from chaosrun.report.charts import timeline_charts
 from chaosrun.report.common import (
     activity_name,
     during_stats,
-    failed_checks,
     probe_passed,
     restore_summary,
     tolerance_of,
@@ -52,6 +51,12 @@ def _phase_rows(journal: Journal) -> list[dict[str, Any]]:
     return rows
 
 
+def _phase_failures(journal: Journal) -> int:
+    """Failed probe runs before and after the method (the during ones are in the stats)."""
+    checks = (journal.steady_states.before, journal.steady_states.after)
+    return sum(not probe_passed(run) for chk in checks if chk for run in chk.probes)
+
+
 def render_html(journal: Journal) -> str:
     """The HTML report of one run, as a string (UTF-8 when written)."""
     stats = during_stats(journal)
@@ -76,7 +81,7 @@ def render_html(journal: Journal) -> str:
         during_failed=sum(1 for c in journal.steady_states.during if not c.steady_state_met),
         failures=failures[:MAX_FAILURE_ROWS],
         failures_more=max(0, len(failures) - MAX_FAILURE_ROWS),
-        failed_total=len(failed_checks(journal)),
+        failed_total=len(failures) + _phase_failures(journal),
         restores=restore_summary(journal),
         charts=timeline_charts(journal),
         activity_name=activity_name,
