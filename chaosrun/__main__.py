@@ -1,5 +1,3 @@
-import sys
+from chaosrun.cli.main import entry
 
-from chaosrun.cli.main import main
-
-sys.exit(main())
+entry()
