@@ -42,7 +42,9 @@ EXPERIMENT = {
 }
 
 
-def _run(tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> str:
+def _run(
+    tmp_path: Path, *extra: str, env: dict[str, str] | None = None, unset: tuple[str, ...] = ()
+) -> str:
     exp = tmp_path / "exp.json"
     exp.write_text(json.dumps(EXPERIMENT), encoding="utf-8")
     proc = subprocess.run(
@@ -61,7 +63,7 @@ def _run(tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> str:
         cwd=ROOT,
         timeout=120,
         env={
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k not in unset},
             "CHAOSRUN_HOME": str(tmp_path / "home"),
             "GITHUB_STEP_SUMMARY": "",
             **(env or {}),
@@ -84,3 +86,18 @@ def test_outputs_and_alert_settings_still_load_what_they_need(tmp_path: Path) ->
     assert "chaosrun.alerts.config" in loaded
     assert "chaosrun.report.markdown" in loaded
     assert "one probe" in summary.read_text(encoding="utf-8")
+
+
+def test_region_from_a_profile_file_is_not_resolved_for_a_run_without_aws(tmp_path: Path) -> None:
+    """Without AWS_REGION, the default region lives in the config file, and reading it means
+    boto3 (~100 ms): a run with no AWS activity neither needs nor records it."""
+    config = tmp_path / "aws-config"
+    config.write_text("[default]\nregion = eu-central-1\n", encoding="utf-8")
+    loaded = _run(
+        tmp_path,
+        env={"AWS_CONFIG_FILE": str(config)},
+        unset=("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"),
+    )
+    assert loaded == "0 []"
+    journal = json.loads((tmp_path / "journal.json").read_text(encoding="utf-8"))
+    assert journal["chaosrun"]["environment"]["regions"] == []

@@ -159,7 +159,11 @@ class Runner:
         self.executor = executor
         try:
             regions = validate_experiment(experiment, self.settings, executor)
-            self.state.regions = sorted({*regions, self.clients.default_region})
+            # the default region says where AWS activities went; a run with none leaves it out,
+            # as resolving it from a config-file profile would import boto3 for nothing
+            if regions or self._uses_aws():
+                regions = [*regions, self.clients.default_region]
+            self.state.regions = sorted(set(regions))
         except SafetyViolation as exc:
             self.state.error(str(exc))
             self._stop(StopReason.FAILURE, f"refused by a safety check: {exc}")
