@@ -16,8 +16,6 @@ hold one second's worth (AWS does not document the burst).
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextlib
 import re
 import threading
 from collections.abc import Iterator
@@ -137,15 +135,18 @@ def latency_proxy(
     loop = asyncio.new_event_loop()
     started = threading.Event()
     port: list[int] = []
+    stopping: list[asyncio.Event] = []
 
     async def serve() -> None:
+        stop = asyncio.Event()
+        stopping.append(stop)
         server = await asyncio.start_server(
             lambda r, w: _relay(r, w, upstream, delay_s, limiter), "127.0.0.1", 0, backlog=512
         )
         port.append(server.sockets[0].getsockname()[1])
         started.set()
-        async with server:
-            await server.serve_forever()
+        async with server:  # closes the listener on the way out
+            await stop.wait()
 
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
@@ -154,9 +155,8 @@ def latency_proxy(
     try:
         yield f"http://127.0.0.1:{port[0]}"
     finally:
-        loop.call_soon_threadsafe(serving.cancel)
-        with contextlib.suppress(concurrent.futures.CancelledError):
-            serving.result(10)
+        loop.call_soon_threadsafe(stopping[0].set)
+        serving.result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()

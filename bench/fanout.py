@@ -267,9 +267,10 @@ def main() -> None:
         f"concurrency={args.concurrency} repeats={args.repeats} "
         f"lambda-quotas={args.lambda_quotas} (median; runs)"
     )
-    print(f"floor, 200 bare puts           : {med['floor200']:7.2f} s  ({runs('floor200')})")
+    n = args.functions
+    print(f"{f'floor, {n} bare puts':31s}: {med['floor200']:7.2f} s  ({runs('floor200')})")
     print(
-        f"floor, 200 puts + 200 restores : {med['floor']:7.2f} s  ({runs('floor')})  "
+        f"{f'floor, {n} puts + {n} restores':31s}: {med['floor']:7.2f} s  ({runs('floor')})  "
         f"restored: {all(exact['floor'])}"
     )
     print(
@@ -286,7 +287,7 @@ def main() -> None:
     vs_ctk, vs_floor = med["ctk"] / med["ours"], med["ours"] / med["floor"]
     print(f"ratio chaostoolkit-aws / chaosrun      : {vs_ctk:6.1f}x  (goal >= 5x)")
     print(f"ratio chaosrun / floor (puts+restores) : {vs_floor:6.2f}x  (goal <= 1.5x)")
-    print(f"ratio chaosrun / floor (200 bare puts) : {med['ours'] / med['floor200']:6.2f}x")
+    print(f"ratio chaosrun / floor ({n} bare puts) : {med['ours'] / med['floor200']:6.2f}x")
     sys.stdout.flush()
 
 

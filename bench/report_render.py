@@ -20,7 +20,7 @@ module on every run. Jinja's compiled templates are kept the same way (``chaosru
 keeps them in Jinja's per-user cache; the in-process renders fill it); one more run with an
 empty cache (a fresh ``TMPDIR``) shows the cold figure.
 
-Run: python -m bench.report_render [--repeats 3]
+Run: python -m bench.report_render [--repeats 3] [--chaosrun-python VENV/bin/python]
 """
 
 from __future__ import annotations
@@ -80,6 +80,13 @@ def median_cmd(cmd: list[str], repeats: int, env: dict[str, str] | None = None) 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--chaosrun-python",
+        default=sys.executable,
+        help="interpreter for the end-to-end `chaosrun report` runs, e.g. a venv made by "
+        "`pip install .` alone, with the library versions a user gets today (the working tree "
+        "runs either way: it is first on PYTHONPATH)",
+    )
     args = parser.parse_args()
     from chaosrun.report.html import render_html
 
@@ -100,14 +107,14 @@ def main() -> None:
 
         t_render, html = timed(lambda: render_html(journal), repeat=args.repeats)
         ours_out = Path(tmp) / "ours.html"
-        cli = [sys.executable, "-m", "chaosrun", "report", str(ours_json), "--html", str(ours_out)]
-        ours = median_cmd(cli, args.repeats)
+        py = args.chaosrun_python
+        tree = {**os.environ, "PYTHONPATH": str(root)}
+        cli = [py, "-m", "chaosrun", "report", str(ours_json), "--html", str(ours_out)]
+        ours = median_cmd(cli, args.repeats, tree)
         cold_tmp = Path(tmp) / "cold-tmpdir"
         cold_tmp.mkdir()
-        ours_cold = median_cmd(cli, 1, {**os.environ, "TMPDIR": str(cold_tmp)})
-        ours_floor = median_cmd(
-            [sys.executable, "-m", "chaosrun", "report", "--help"], args.repeats
-        )
+        ours_cold = median_cmd(cli, 1, {**tree, "TMPDIR": str(cold_tmp)})
+        ours_floor = median_cmd([py, "-m", "chaosrun", "report", "--help"], args.repeats, tree)
         ours_size = ours_out.stat().st_size if ours_out.exists() else len(html.encode())
 
         chaos = REPORTING_VENV / "chaos"
@@ -132,7 +139,7 @@ def main() -> None:
         f"{len(during[0].probes)} probes, {len(series)} series x {len(series[0].values)} points, "
         f"JSON {json_size / 1e6:.1f} MB"
     )
-    print(f"median of {args.repeats}; wall s / CPU s (child user+sys)")
+    print(f"median of {args.repeats}; wall s / CPU s (child user+sys); chaosrun runs on {py}")
     print(f"chaosrun render_html (in process)      : {t_render:6.2f} s wall")
     print(
         f"chaosrun report --html (end to end)    : {ours['wall']:6.2f} / {ours['cpu']:5.2f} s"
