@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -156,7 +157,10 @@ def latency_proxy(
         yield f"http://127.0.0.1:{port[0]}"
     finally:
         loop.call_soon_threadsafe(stopping[0].set)
-        serving.result(10)
+        try:
+            serving.result(10)
+        except Exception as exc:  # reported, not raised over an error from the body
+            print(f"latency proxy: failed while stopping: {exc!r}", file=sys.stderr)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()

@@ -89,16 +89,23 @@ def interleaved(
     """Each command once per round, round after round: a slow spell of a shared machine then
     hits every command alike instead of whichever ran during it."""
     runs: dict[str, list[tuple[float, float, str]]] = {name: [] for name in cmds}
-    for _ in range(repeats):
-        for name, (cmd, env) in cmds.items():
+    order = list(cmds)
+    for round_no in range(repeats):
+        for name in order if round_no % 2 == 0 else order[::-1]:  # neither always goes first
+            cmd, env = cmds[name]
             runs[name].append(run_cmd(cmd, env))
     return {name: _median(r) for name, r in runs.items()}
 
 
 def round_ratio(theirs: dict, ours: dict, key: int) -> float:  # type: ignore[type-arg]
-    """Median over rounds of theirs / ours (``key`` 0: wall, 1: CPU)."""
-    ratios = sorted(t[key] / o[key] for t, o in zip(theirs["runs"], ours["runs"], strict=True))
-    return ratios[len(ratios) // 2]
+    """Median over rounds of theirs / ours (``key`` 0: wall, 1: CPU); rounds where either
+    command failed (NaN) are left out."""
+    ratios = sorted(
+        t[key] / o[key]
+        for t, o in zip(theirs["runs"], ours["runs"], strict=True)
+        if not (t[2] or o[2])
+    )
+    return ratios[len(ratios) // 2] if ratios else float("nan")
 
 
 def main() -> None:

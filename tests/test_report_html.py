@@ -139,3 +139,24 @@ def test_compiled_templates_are_cached_and_a_broken_entry_is_compiled_again(tmp_
     assert fresh_env().get_template("report.html.j2").render  # compiled again, no error
     assert entry.read_bytes() == whole  # and written again
     assert render_html(held_journal()) == render_html(held_journal())
+
+
+def test_chart_paths_round_like_the_frame_and_axis_formulas():
+    """Inline path arithmetic must round exactly like ``_Frame.x`` and the y axis (52.5 on a
+    0..100 axis lands on a .x5 boundary), with the series shift applied to the points."""
+    from datetime import UTC, datetime, timedelta
+
+    from chaosrun.report import charts
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    frame = charts._Frame(t0, t0 + timedelta(seconds=50))
+    journal = held_journal()
+    direct = charts._build(
+        "p", "t", "", [("p", [10.0, 20.0, 30.0], [10.0, 52.5, 100.0], 0.0)], journal, frame
+    )
+    shifted = charts._build(
+        "p", "t", "", [("p", [0.0, 10.0, 20.0], [10.0, 52.5, 100.0], 10.0)], journal, frame
+    )
+    assert direct is not None and shifted is not None
+    assert direct.lines[0].paths == ["M240.0,186.6 L416.0,104.1 L592.0,12.0"]
+    assert shifted.lines[0].paths == direct.lines[0].paths

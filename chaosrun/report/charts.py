@@ -269,17 +269,22 @@ def _build(
 def _path(seg: list[Point], shift: float, frame: _Frame, y_lo: float, y_hi: float) -> str:
     """An SVG path through ``seg`` (``(seconds - shift, value)`` points, in time order).
 
-    The same arithmetic as :meth:`_Frame.x` and ``_build``'s ``y``, inline: a one-hour run draws
-    ~10,000 points, and two calls per point were a fifth of the render."""
+    :meth:`_Frame.x` and ``_build``'s ``y`` inline, term for term (the same floating-point
+    results): a one-hour run draws ~10,000 points, and two calls per point were a fifth of the
+    render."""
     plot_w, plot_h = WIDTH - RIGHT - LEFT, (HEIGHT - BOTTOM) - TOP
     span = frame.span
-    ky = plot_h / ((y_hi - y_lo) or 1.0)
-    y0 = TOP + plot_h + ky * y_lo  # y(v) = TOP + plot_h * (1 - (v - y_lo) / (y_hi - y_lo))
+    d = (y_hi - y_lo) or 1.0
     if seg[0][0] + shift >= 0.0 and seg[-1][0] + shift <= span:  # inside the frame: no clamp
-        kx, x0 = plot_w / span, LEFT + plot_w * shift / span
-        pts = [f"{x0 + kx * t:.1f},{y0 - ky * v:.1f}" for t, v in seg]  # type: ignore[operator]
+        pts = [
+            f"{LEFT + (t + shift) / span * plot_w:.1f},{TOP + plot_h * (1 - (v - y_lo) / d):.1f}"  # type: ignore[operator]
+            for t, v in seg
+        ]
     else:
-        pts = [f"{frame.x(t + shift):.1f},{y0 - ky * v:.1f}" for t, v in seg]  # type: ignore[operator]
+        pts = [
+            f"{frame.x(t + shift):.1f},{TOP + plot_h * (1 - (v - y_lo) / d):.1f}"  # type: ignore[operator]
+            for t, v in seg
+        ]
     return "M" + " L".join(pts)
 
 
