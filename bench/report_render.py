@@ -122,7 +122,11 @@ def main() -> None:
     from chaosrun.report.html import render_html
 
     root = Path(__file__).resolve().parent.parent
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "chaosrun")], check=True)
+    no_env_flag = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    for python in dict.fromkeys([sys.executable, args.chaosrun_python]):  # .pyc per version
+        subprocess.run(
+            [python, "-m", "compileall", "-q", str(root / "chaosrun")], check=True, env=no_env_flag
+        )
     journal = build_journal()
     during = journal.steady_states.during
     series = journal.chaosrun.series
