@@ -1,0 +1,46 @@
+"""`chaosrun report` pauses the cyclic garbage collector while it reads and renders journals
+(a short batch job over a million acyclic objects) and leaves it as it found it."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import pytest
+from journal_factory import held_journal
+
+import chaosrun.report.html as report_html
+from chaosrun.cli.main import main
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_collector_paused_while_rendering_and_restored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, enabled: bool
+) -> None:
+    journal = tmp_path / "run.json"
+    journal.write_text(held_journal().to_json(), encoding="utf-8")
+    seen: list[bool] = []
+    real = report_html.render_html
+
+    def spy(j):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return real(j)
+
+    monkeypatch.setattr(report_html, "render_html", spy)
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        assert main(["report", str(journal), "--html", str(tmp_path / "out.html")]) == 0
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert seen == [False]
+    assert "Verdict: Held" in (tmp_path / "out.html").read_text(encoding="utf-8")
+
+
+def test_collector_restored_when_the_journal_is_invalid(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"not": "a journal"}', encoding="utf-8")
+    assert gc.isenabled()
+    assert main(["report", str(bad)]) == 2
+    assert gc.isenabled()
