@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from chaosrun.cli import collector
 from chaosrun.cli import main as cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,12 +19,32 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_entry_exits_with_mains_code_after_freezing(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(cli, "main", lambda: calls.append("main") or 4)
+    monkeypatch.setattr(collector, "_freeze", False)  # entry() sets it for the process
+    monkeypatch.setattr(cli, "main", lambda: calls.append(f"main {collector._freeze}") or 4)
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
     with pytest.raises(SystemExit) as exited:
         cli.entry()
     assert exited.value.code == 4
-    assert calls == ["main", "freeze"]
+    assert calls == ["main True", "freeze"]
+
+
+@pytest.mark.parametrize("freeze", [False, True])
+@pytest.mark.parametrize("enabled", [True, False])
+def test_paused_collector(monkeypatch: pytest.MonkeyPatch, freeze: bool, enabled: bool) -> None:
+    frozen: list[bool] = []
+    monkeypatch.setattr(collector, "_freeze", freeze)
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(gc.isenabled()))
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with pytest.raises(RuntimeError), collector.paused_collector():
+            assert not gc.isenabled()
+            raise RuntimeError("the block failed")
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    # frozen (before re-enabling) only in chaosrun's own process
+    assert frozen == ([False] if freeze else [])
 
 
 def test_console_script_and_module_use_the_entry() -> None:

@@ -44,3 +44,44 @@ def test_collector_restored_when_the_journal_is_invalid(tmp_path: Path) -> None:
     assert gc.isenabled()
     assert main(["report", str(bad)]) == 2
     assert gc.isenabled()
+
+
+def test_run_pauses_the_collector_for_start_up_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading and validating run with the collector paused; the experiment itself does not
+    (a long method, traffic, a sandbox need it)."""
+    import json
+
+    import chaosrun.cli.cmd_run as cmd_run
+
+    exp = tmp_path / "exp.json"
+    probe = {"type": "python", "module": "os.path", "func": "exists", "arguments": {"path": "/"}}
+    exp.write_text(
+        json.dumps(
+            {
+                "title": "t",
+                "description": "d",
+                "method": [{"type": "probe", "name": "p", "provider": probe}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    seen: dict[str, bool] = {}
+    real_validate, real_run_one = cmd_run.validate_all, cmd_run.run_one
+
+    def validate_all(*a, **k):  # type: ignore[no-untyped-def]
+        seen["validate"] = gc.isenabled()
+        return real_validate(*a, **k)
+
+    def run_one(*a, **k):  # type: ignore[no-untyped-def]
+        seen["run"] = gc.isenabled()
+        return real_run_one(*a, **k)
+
+    monkeypatch.setattr(cmd_run, "validate_all", validate_all)
+    monkeypatch.setattr(cmd_run, "run_one", run_one)
+    monkeypatch.setenv("CHAOSRUN_HOME", str(tmp_path / "home"))
+    assert gc.isenabled()
+    assert main(["run", str(exp), "--journal", str(tmp_path / "j.json")]) == 0
+    assert seen == {"validate": False, "run": True}
+    assert gc.isenabled()

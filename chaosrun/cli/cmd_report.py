@@ -11,11 +11,11 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chaosrun.cli.collector import paused_collector
 from chaosrun.errors import InvalidInput
 
 if TYPE_CHECKING:  # imported when a journal is read: `chaosrun report --help` needs no pydantic
@@ -87,19 +87,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"published {len(written)} files to {words[2]}")
         return 0
 
-    # Reading and rendering journals is a short batch job: a long run's journal is about a
-    # million objects without cycles, and pydantic's schemas and Jinja's templates live until
-    # exit. The cyclic collector would only rescan them: ~75 young collections, ~11 ms of a
-    # ~310 ms one-hour report. It is paused for the command; reference counting frees
-    # everything as usual.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # a short batch job: a long run's journal is about a million objects without cycles, and
+    # pydantic's schemas and Jinja's templates live until exit (see chaosrun.cli.collector)
+    with paused_collector():
         journals = [_load(p) for p in words]
         return _render(args, words, journals)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _render(args: argparse.Namespace, words: list[str], journals: list[Journal]) -> int:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chaosrun.cli.collector import paused_collector
 from chaosrun.errors import InvalidInput
 
 EXIT_INVALID = 2
@@ -333,10 +334,12 @@ def validate_all(
 
 
 def handle(args: argparse.Namespace) -> int:
-    files = expand_paths(args.paths)
-    several = len(files) > 1
-    variables = _parse_variables(args)
-    loaded = validate_all(files, variables[0])
+    with paused_collector():  # start-up: the loader, the engine and their schemas
+        files = expand_paths(args.paths)
+        several = len(files) > 1
+        variables = _parse_variables(args)
+        loaded = validate_all(files, variables[0])
+        importlib.import_module("chaosrun.engine")  # what run_one needs, imported here
     if loaded is None:
         print(
             "error: invalid experiment file(s); nothing was run and nothing changed. Fix them "

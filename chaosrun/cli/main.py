@@ -89,6 +89,9 @@ def entry() -> NoReturn:
     reference cycles alive at exit stay unfreed, as the process is ending. :func:`main` itself
     stays side-effect free for callers in Python.
     """
+    from chaosrun.cli.collector import freeze_after_pauses
+
+    freeze_after_pauses()
     code = main()
     gc.freeze()
     sys.exit(code)
