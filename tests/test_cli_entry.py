@@ -58,3 +58,34 @@ def test_console_script_and_module_use_the_entry() -> None:
         timeout=60,
     )
     assert proc.returncode == 2 and "no-such-file.yaml" in proc.stdout + proc.stderr
+
+
+def test_overlapping_pauses_in_threads_leave_the_collector_on() -> None:
+    """Two threads' pauses overlap (A in, B in, A out, B out): the collector is off until the
+    last one ends and on afterwards, not left off by B having seen A's pause."""
+    import threading
+
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    states: dict[str, bool] = {}
+
+    def a() -> None:
+        with collector.paused_collector():
+            a_in.set()
+            b_in.wait(5)
+        a_out.set()
+
+    def b() -> None:
+        a_in.wait(5)
+        with collector.paused_collector():
+            b_in.set()
+            a_out.wait(5)
+            states["after A left"] = gc.isenabled()
+
+    assert gc.isenabled()
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert states == {"after A left": False}
+    assert gc.isenabled()
