@@ -18,9 +18,6 @@ from chaosrun.ledger import AwsRecord
 if TYPE_CHECKING:  # boto3 is imported on first use: runs that make no AWS call start faster
     import boto3
 
-    #: what an AWS call raises when AWS (or the network) refuses it; anything else is a bug
-    AWS_ERRORS: tuple[type[Exception], ...]
-
 DEFAULT_REGION = "us-east-1"
 
 
@@ -31,13 +28,6 @@ def aws_errors() -> tuple[type[Exception], ...]:
     from botocore.exceptions import BotoCoreError, ClientError
 
     return (ClientError, BotoCoreError)
-
-
-def __getattr__(name: str) -> Any:
-    # ``AWS_ERRORS``, the same tuple, for ``from chaosrun.aws.clients import AWS_ERRORS``
-    if name == "AWS_ERRORS":
-        return aws_errors()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)

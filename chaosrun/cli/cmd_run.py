@@ -339,7 +339,8 @@ def handle(args: argparse.Namespace) -> int:
         several = len(files) > 1
         variables = _parse_variables(args)
         loaded = validate_all(files, variables[0])
-        importlib.import_module("chaosrun.engine")  # what run_one needs, imported here
+        if loaded is not None:
+            importlib.import_module("chaosrun.engine")  # what run_one needs, imported here
     if loaded is None:
         print(
             "error: invalid experiment file(s); nothing was run and nothing changed. Fix them "
