@@ -26,13 +26,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import boto3
+import botocore.endpoint
 from botocore.config import Config
 
 from bench.common import fake_aws_env, remote_emulator, timed
@@ -56,6 +59,30 @@ def _zip() -> bytes:
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("app.py", "def handler(e, c):\n    return e\n")
     return buf.getvalue()
+
+
+class RequestCounter:
+    """Counts the HTTP requests boto3 sends from this process (retries included): the call
+    count each contestant needs. With the emulator serving a fixed number of calls per second,
+    chaosrun / floor cannot go below the ratio of their counts."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+        original = botocore.endpoint.Endpoint._send
+
+        def counting(endpoint: Any, request: Any) -> Any:
+            with self._lock:
+                self.count += 1
+            return original(endpoint, request)
+
+        botocore.endpoint.Endpoint._send = counting  # type: ignore[method-assign]
+
+    def take(self) -> int:
+        """The requests counted since the last call."""
+        with self._lock:
+            count, self.count = self.count, 0
+        return count
 
 
 #: the floor's retry policy; with --lambda-quotas, chaosrun's (AwsSettings: adaptive, 8 attempts)
@@ -229,13 +256,17 @@ def main() -> None:
     times: dict[str, list[float]] = {"floor200": [], "floor": [], "ours": [], "ctk": []}
     exact: dict[str, list[bool]] = {"floor": [], "ours": []}
     failures: dict[str, list[str]] = {k: [] for k in times}
+    requests: dict[str, int] = {}
+    counter = RequestCounter()
 
     def attempt(key: str, run: Callable[[], None]) -> None:
         """Time ``run``; a contestant that fails (e.g. retries exhausted) is recorded, not fatal."""
+        counter.take()
         try:
             times[key].append(timed(run)[0])
         except Exception as exc:
             failures[key].append(f"{type(exc).__name__}: {str(exc)[:300]}")
+        requests[key] = counter.take()  # the last round's (ctk's run in its own process: 0)
 
     lost, conc = -1, args.concurrency
     emulator = remote_emulator(args.delay, args.lambda_quotas)
@@ -288,6 +319,14 @@ def main() -> None:
     print(f"ratio chaostoolkit-aws / chaosrun      : {vs_ctk:6.1f}x  (goal >= 5x)")
     print(f"ratio chaosrun / floor (puts+restores) : {vs_floor:6.2f}x  (goal <= 1.5x)")
     print(f"ratio chaosrun / floor ({n} bare puts) : {med['ours'] / med['floor200']:6.2f}x")
+    calls_ours, calls_floor = requests.get("ours", 0), requests.get("floor", 0)
+    if calls_ours and calls_floor:
+        print(
+            f"API requests, last round: chaosrun {calls_ours}, floor (puts+restores) "
+            f"{calls_floor}: ratio {calls_ours / calls_floor:.2f}x, the least chaosrun / floor "
+            f"can be at the same calls/s; time per request chaosrun / floor "
+            f"{(med['ours'] / calls_ours) / (med['floor'] / calls_floor):.2f}x"
+        )
     sys.stdout.flush()
 
 

@@ -6,6 +6,17 @@ each. AWS is a moto server on loopback started here (chaosrun's safety phase cal
 ``sts:GetCallerIdentity``; CTK makes no AWS call). Also measured, as floors in the same run:
 ``python -c pass`` (the interpreter) and ``--version`` of both CLIs (import of the CLI).
 
+chaosrun runs as its console script (``<venv>/bin/chaosrun``) when the interpreter given has one,
+as a user runs it, and ``chaos`` as its own.
+
+Also measured: the **import floor of parity**. Both tools import yaml, chaoslib and chaoslib's
+activity modules; beyond those, ``chaos run`` imports requests (through chaoslib's HTTP provider,
+which chaosrun loads only for an http activity) and its CLI (click, chaostoolkit). Any
+pydantic-validated CLI pays at least pydantic's import and one model build. Each is timed in
+fresh interpreters, in-process; if the second is not below the first, a one-probe ``chaosrun
+run`` cannot match ``chaos run`` while it validates with pydantic, whatever chaosrun's own code
+costs.
+
 Run: python -m bench.startup [--repeat 10]
 """
 
@@ -54,6 +65,57 @@ def wall(cmd: list[str], env: dict[str, str], cwd: Path, expect: int = 0) -> flo
     return elapsed
 
 
+#: shared by both tools, imported before the timer starts
+_SHARED = "import time, yaml, chaoslib\n"
+
+#: chaos run's own imports: chaoslib's activity modules (with requests) and its CLI
+_CHAOS_OWN = _SHARED + (
+    "t = time.perf_counter()\n"
+    "import chaoslib.activity, chaoslib.hypothesis, chaostoolkit.__main__\n"
+    "print((time.perf_counter() - t) * 1000)\n"
+)
+
+#: the least a pydantic-validated run adds: chaoslib's activity modules without requests (the
+#: HTTP provider replaced by a stand-in, as chaosrun.engine.lazy_http does), pydantic's import
+#: and one strict one-field model built and used
+_PYDANTIC_FLOOR = _SHARED + (
+    "import sys, types\n"
+    "t = time.perf_counter()\n"
+    "import chaoslib.provider\n"
+    "sys.modules['chaoslib.provider.http'] = types.ModuleType('chaoslib.provider.http')\n"
+    "sys.modules['chaoslib.provider.http'].run_http_activity = None\n"
+    "sys.modules['chaoslib.provider.http'].validate_http_activity = None\n"
+    "import chaoslib.activity, chaoslib.hypothesis\n"
+    "from pydantic import BaseModel, ConfigDict\n"
+    "class M(BaseModel):\n"
+    "    model_config = ConfigDict(extra='forbid', strict=True)\n"
+    "    title: str\n"
+    "M(title='x')\n"
+    "print((time.perf_counter() - t) * 1000)\n"
+)
+
+#: chaosrun's own modules and models a one-probe run imports, on top of the floor above
+_CHAOSRUN_OWN = _PYDANTIC_FLOOR.rsplit("print(", 1)[0] + (
+    "t = time.perf_counter()\n"
+    "import chaosrun.experiment.loader, chaosrun.journal.model, chaosrun.engine\n"
+    "print((time.perf_counter() - t) * 1000)\n"
+)
+
+
+def in_process_ms(python: str, code: str, env: dict[str, str], cwd: Path) -> float:
+    """Milliseconds the snippet prints (its own timer, in a fresh interpreter)."""
+    proc = subprocess.run([python, "-c", code], env=env, cwd=cwd, capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(f"{python} -c ... exited {proc.returncode}:\n{proc.stderr[-2000:]}")
+    return float(proc.stdout.strip())
+
+
+def chaosrun_command(python: str) -> list[str]:
+    """The console script next to ``python`` if there is one (how users run it), else ``-m``."""
+    script = Path(python).parent / "chaosrun"
+    return [str(script)] if script.exists() else [python, "-m", "chaosrun"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=10)
@@ -84,12 +146,10 @@ def main() -> None:
         py = args.chaosrun_python
         commands: dict[str, list[str]] = {
             "python -c pass": [py, "-c", "pass"],
-            "chaosrun --version": [py, "-m", "chaosrun", "--version"],
+            "chaosrun --version": [*chaosrun_command(py), "--version"],
             "chaos --version": [str(CTK_BIN / "chaos"), "--version"],
             "chaosrun run exp.json": [
-                py,
-                "-m",
-                "chaosrun",
+                *chaosrun_command(py),
                 "run",
                 str(exp),
                 "--journal",
@@ -105,11 +165,15 @@ def main() -> None:
             ],
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
+        floors: dict[str, list[float]] = {"chaos": [], "pydantic": [], "chaosrun": []}
         for cmd in commands.values():  # warm the page cache and .pyc files
             wall(cmd, env, tmp)
         for _ in range(args.repeat):  # interleaved, so a load spike hits every command
             for name, cmd in commands.items():
                 times[name].append(wall(cmd, env, tmp))
+            floors["chaos"].append(in_process_ms(str(CTK_BIN / "python"), _CHAOS_OWN, env, tmp))
+            floors["pydantic"].append(in_process_ms(py, _PYDANTIC_FLOOR, env, tmp))
+            floors["chaosrun"].append(in_process_ms(py, _CHAOSRUN_OWN, env, tmp))
         held = json.loads((tmp / "j1.json").read_text())["chaosrun"]["verdict"]
         ctk_status = json.loads((tmp / "j2.json").read_text())["status"]
     print(f"repeat={args.repeat} (interleaved; medians, min, max of whole-process wall time)")
@@ -122,6 +186,12 @@ def main() -> None:
     ctk = statistics.median(times["chaos run exp.json"])
     print(f"chaosrun verdict: {held}; chaos status: {ctk_status}")
     print(f"ratio chaosrun run / chaos run : {ours / ctk:5.2f}x  (goal <= 1.0x)")
+    own, least, ours_own = (statistics.median(floors[k]) for k in ("chaos", "pydantic", "chaosrun"))
+    print("import floor of parity (in-process, fresh interpreters, after yaml and chaoslib):")
+    print(f"  A  chaos run's own (activity modules with requests, CLI)   : {own:6.1f} ms")
+    print(f"  B  least with pydantic (activity modules, pydantic, 1 model): {least:6.1f} ms")
+    print(f"  C  chaosrun's loader, models and engine, on top of B        : {ours_own:6.1f} ms")
+    print(f"  parity needs C <= A - B = {own - least:.1f} ms")
     sys.stdout.flush()
 
 

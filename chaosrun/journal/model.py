@@ -6,19 +6,20 @@ under the ``chaosrun`` key. Reports, JUnit, Markdown, alerts and history read th
 never engine internals.
 """
 
-from __future__ import annotations
-
+# Annotations stay eager (no `from __future__ import annotations`): pydantic would compile
+# and evaluate every string annotation at import, ~5 ms of each run's start-up.
 import enum
 import gc
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, InstanceOf, TypeAdapter, model_validator
 from pydantic.dataclasses import dataclass
 
+from chaosrun.factories import empty_list
 from chaosrun.targets import RestoreResult, Target
 
 
@@ -82,7 +83,7 @@ class SteadyStateCheck:
 class SteadyStates(_Model):
     before: SteadyStateCheck | None = None
     after: SteadyStateCheck | None = None
-    during: list[SteadyStateCheck] = Field(default_factory=list)
+    during: list[SteadyStateCheck] = Field(default_factory=empty_list)
 
 
 class TargetRecord(_Model):
@@ -105,7 +106,7 @@ class FaultRecord(_Model):
     permissions: list[str]
     seed: int | None = None
     dry_run: bool = False
-    targets: list[TargetRecord] = Field(default_factory=list)
+    targets: list[TargetRecord] = Field(default_factory=empty_list)
     started: datetime
     ended: datetime | None = None
 
@@ -152,8 +153,8 @@ class Series(_Model):
     name: str
     unit: str = ""
     start: datetime | None = Field(None, description="time of offset 0 (the first sample)")
-    offsets: list[float] = Field(default_factory=list, description="seconds after start")
-    values: list[float | None] = Field(default_factory=list)
+    offsets: list[float] = Field(default_factory=empty_list, description="seconds after start")
+    values: list[float | None] = Field(default_factory=empty_list)
 
     @model_validator(mode="before")
     @classmethod
@@ -171,12 +172,12 @@ class Series(_Model):
     @classmethod
     def from_points(
         cls, name: str, points: Sequence[tuple[datetime, float | None]], unit: str = ""
-    ) -> Series:
+    ) -> Self:
         """A series from ``(time, value)`` pairs."""
         return cls(name=name, unit=unit, **_columns(points))
 
     @model_validator(mode="after")
-    def _same_length(self) -> Series:
+    def _same_length(self) -> Self:
         if len(self.offsets) != len(self.values):
             raise ValueError(
                 f"series {self.name!r}: {len(self.offsets)} offsets but {len(self.values)} values"
@@ -196,7 +197,7 @@ class Series(_Model):
             for o, v in zip(self.offsets, self.values, strict=True)
         ]
 
-    def extend(self, other: Series) -> None:
+    def extend(self, other: "Series") -> None:
         """Append ``other``'s samples (re-based onto this series' start)."""
         if other.start is None or not other.values:
             return
@@ -237,7 +238,7 @@ class AlertDelivery(_Model):
 
 class Environment(_Model):
     account_id: str | None = None
-    regions: list[str] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=empty_list)
     profile: str | None = None
     endpoint_url: str | None = None
     sandbox: bool = False
@@ -269,13 +270,13 @@ class ChaosrunSection(_Model):
     dry_run: bool = False
     deviated_at: datetime | None = None
     environment: Environment
-    faults: list[FaultRecord] = Field(default_factory=list)
-    events: list[Event] = Field(default_factory=list)
-    series: list[Series] = Field(default_factory=list)
-    measurements: list[Measurement] = Field(default_factory=list)
-    alerts: list[AlertDelivery] = Field(default_factory=list)
-    errors: list[str] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)
+    faults: list[FaultRecord] = Field(default_factory=empty_list)
+    events: list[Event] = Field(default_factory=empty_list)
+    series: list[Series] = Field(default_factory=empty_list)
+    measurements: list[Measurement] = Field(default_factory=empty_list)
+    alerts: list[AlertDelivery] = Field(default_factory=empty_list)
+    errors: list[str] = Field(default_factory=empty_list)
+    notes: list[str] = Field(default_factory=empty_list)
 
 
 class Journal(BaseModel):
@@ -319,7 +320,7 @@ class Journal(BaseModel):
         return self.model_dump_json(by_alias=True)
 
     @classmethod
-    def from_file(cls, path: str) -> Journal:
+    def from_file(cls, path: str) -> Self:
         """Read and validate a journal file.
 
         The JSON is parsed to Python objects first and then validated (pydantic's Python mode):
