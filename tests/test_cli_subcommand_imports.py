@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from chaosrun.cli import main as cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,3 +41,17 @@ def test_help_and_unknown_words_still_list_every_command() -> None:
         assert name.rsplit("_", 1)[1] in help_text
     assert cli.build_parser(["nonsense"]).format_help() == help_text
     assert cli.build_parser().format_help() == help_text
+
+
+def test_version_alone_loads_no_subcommand() -> None:
+    assert _loaded("--version") == "[]"
+    assert _loaded("--version", "--help") != "[]"  # help lists every command
+
+
+def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from chaosrun import __version__
+
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"chaosrun {__version__}"

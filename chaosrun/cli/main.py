@@ -39,7 +39,8 @@ EXIT_ERROR = 3
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser; given the command line, only the sub-command it names is imported
     (``chaosrun report`` need not load the experiment loader, every fault and boto3). With no
-    command line, or a word that names no sub-command, all of them (help, errors)."""
+    command line, or a word that names no sub-command, all of them (help, errors); for a bare
+    ``--version``, none (it prints and exits before any sub-command is parsed)."""
     parser = argparse.ArgumentParser(
         prog="chaosrun",
         description="Chaos experiments for serverless AWS that always restore what they changed.",
@@ -48,6 +49,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     first = next((w for w in argv or () if not w.startswith("-")), None)
+    words = set(argv or ())
+    if first is None and "--version" in words and not words & {"-h", "--help"}:
+        return parser
     named = [m for m in COMMAND_MODULES if m == f"chaosrun.cli.cmd_{first}"]
     for name in named or COMMAND_MODULES:
         importlib.import_module(name).register(sub)
