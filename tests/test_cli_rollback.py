@@ -1,4 +1,4 @@
-"""``chaosrun rollback`` in-process: alive runs skipped unless --force, drift exits 4,
+"""``chaosrun rollback`` in-process: alive runs skipped unless --force (exit 4), drift exits 4,
 unknown runs, idempotence."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _inject(ledger_dir) -> FaultContext:
 
 def test_alive_run_is_skipped_unless_forced(lam, tmp_path, capsys) -> None:
     ctx = _inject(tmp_path / "l")  # owned by this (alive) process
-    assert main(["rollback", "--ledger", str(tmp_path / "l")]) == 0
+    assert main(["rollback", "--ledger", str(tmp_path / "l")]) == 4  # still pending: not settled
     assert "still running" in capsys.readouterr().out
     assert _reserved(lam) == 0
 

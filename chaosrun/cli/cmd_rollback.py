@@ -2,7 +2,9 @@
 
 Reads the restore ledger, skips runs whose process is still alive (unless ``--force``), restores
 every unsettled change of the others, last change first, and prints each result. Idempotent: a
-second rollback finds nothing to do. Exit 0 when everything is settled, 4 otherwise.
+second rollback finds nothing to do. Exit 0 when everything is settled, 4 otherwise, including
+when a skipped live run still has pending changes (they are not settled yet).
+``--accept-drift RUN_ID`` settles checked drift instead (see :mod:`chaosrun.cli.accept_drift`).
 """
 
 from __future__ import annotations
@@ -23,16 +25,36 @@ def register(subparsers: Any) -> None:
         help="restore changes left by killed or crashed runs",
         description=(
             "Restore every unsettled change recorded in the ledger. Runs whose process is still "
-            "alive on this host are skipped unless --force. Exit 0 when all settled, 4 otherwise."
+            "alive on this host are skipped unless --force. Exit 0 when all settled, 4 otherwise "
+            "(also when a skipped live run still has pending changes)."
         ),
     )
-    p.add_argument("--run", metavar="RUN_ID", help="only this run")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--run", metavar="RUN_ID", help="only this run")
+    which.add_argument(
+        "--accept-drift",
+        metavar="RUN_ID",
+        help=(
+            "after checking the resources by hand: settle this run's changes in drift as they "
+            "are (nothing is written to them), remove their lock tags, record who and when"
+        ),
+    )
     p.add_argument(
         "--ledger", metavar="DIR", help="ledger directory (default: $CHAOSRUN_HOME/ledger)"
     )
     p.add_argument(
-        "--force", action="store_true", help="also restore runs whose process is still alive"
+        "--force",
+        action="store_true",
+        help="also restore (or settle, with --accept-drift) runs whose process is still alive",
     )
+    p.add_argument(
+        "--entry",
+        metavar="ENTRY_ID",
+        action="append",
+        default=[],
+        help="with --accept-drift: only this drifted change (repeatable; ids are printed)",
+    )
+    p.add_argument("--reason", default="", help="with --accept-drift: recorded in the ledger")
     p.set_defaults(handler=handle)
 
 
@@ -40,7 +62,8 @@ def _print_result(entry: LedgerEntry, result: RestoreResult) -> None:
     mark = "ok" if result.ok else "!!"
     detail = f" - {result.detail}" if result.detail else ""
     current = f" (now {result.current})" if result.current is not None else ""
-    print(f"  [{mark}] {entry.intent.target}: {result.status.value}{detail}{current}")
+    entry_id = "" if result.ok else f" [entry {entry.intent.entry_id}]"
+    print(f"  [{mark}] {entry.intent.target}: {result.status.value}{detail}{current}{entry_id}")
 
 
 def rollback_run(ledger: Ledger, run: LedgerRun) -> bool:
@@ -58,12 +81,24 @@ def rollback_run(ledger: Ledger, run: LedgerRun) -> bool:
         print(f"  [!!] rollback of {run_id} failed: {type(exc).__name__}: {exc}")
         return False
     if left:
-        print(f"  {len(left)} change(s) still not restored; check them by hand (drift/failure)")
+        print(
+            f"  {len(left)} change(s) still not restored; check them by hand (drift/failure). "
+            f"Once checked, settle drift with `chaosrun rollback --accept-drift {run_id}`."
+        )
     return not left
 
 
 def handle(args: argparse.Namespace) -> int:
     ledger = Ledger(args.ledger) if args.ledger else Ledger()
+    if (args.entry or args.reason) and not args.accept_drift:
+        print("error: --entry and --reason only go with --accept-drift RUN_ID", file=sys.stderr)
+        return 2
+    if args.accept_drift:
+        from chaosrun.cli.accept_drift import accept_drift
+
+        return accept_drift(
+            ledger, args.accept_drift, args.entry, force=args.force, reason=args.reason
+        )
     if args.run:
         if not ledger.path(args.run).exists():
             print(f"error: no run {args.run} in {ledger.directory}", file=sys.stderr)
@@ -78,10 +113,14 @@ def handle(args: argparse.Namespace) -> int:
     settled = True
     for run in runs:
         if run.is_alive() and not args.force:
+            run_id = run.run.run_id
             print(
-                f"run {run.run.run_id}: skipped, its process {run.run.pid} is still running and "
-                "restores itself (use --force to restore anyway)"
+                f"run {run_id}: skipped, its process {run.run.pid} is still running and restores "
+                f"itself; {len(run.pending)} change(s) still pending. Wait for it to finish and "
+                f"run `chaosrun rollback` again, or, if that process is stuck, restore now with "
+                f"`chaosrun rollback --run {run_id} --force`"
             )
+            settled = False
             continue
         settled = rollback_run(ledger, run) and settled
     return 0 if settled else EXIT_INCOMPLETE
