@@ -37,7 +37,12 @@ from chaosrun.targets import RestoreResult, RestoreStatus, Target
 
 log = logging.getLogger(__name__)
 
-SETTLED = {RestoreStatus.RESTORED, RestoreStatus.ALREADY, RestoreStatus.GONE}
+SETTLED = {
+    RestoreStatus.RESTORED,
+    RestoreStatus.ALREADY,
+    RestoreStatus.GONE,
+    RestoreStatus.ACCEPTED,
+}
 
 
 def default_ledger_dir() -> Path:

@@ -32,6 +32,7 @@ class RestoreStatus(enum.StrEnum):
     DRIFT = "drift"  # changed by someone else since injection: left alone, reported
     FAILED = "failed"  # the restore call failed
     GONE = "gone"  # the resource no longer exists
+    ACCEPTED = "accepted"  # drift a person checked and accepted (rollback --accept-drift)
 
 
 class RestoreResult(BaseModel):

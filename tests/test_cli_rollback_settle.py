@@ -80,6 +80,7 @@ def test_accept_drift_settles_only_the_drift_and_releases_its_lock(lam, tmp_path
     assert ledger.path(run_id).parent == ledger.done_directory
     accepted = next(e for e in run.entries if e.intent.entry_id == entry.intent.entry_id)
     last = accepted.results[-1]
+    assert last.result.status is RestoreStatus.ACCEPTED
     assert "drift accepted by " in last.result.detail and "kept 7 on purpose" in last.result.detail
     assert last.result.current == {"reserved_concurrency": 7}
     assert accepted.results[-2].result.status is RestoreStatus.DRIFT  # the history is kept

@@ -3,14 +3,10 @@
 A change in drift (the resource was changed by someone else after injection) stays pending, so
 its lock tag stays and every rollback exits 4, until someone decides the resource's current state
 is right. This records that decision: for each drifted change of the one named run (or only the
-``--entry`` ids given) it removes the run's lock tag, then appends a settling ``restored``
-record to the ledger saying who accepted it, when, why, and the state accepted. It never writes
-to the resource. Changes that are pending for another reason (never restored, a failed restore)
-are left for ``chaosrun rollback``.
-
-The ledger has no record kind for an accepted drift yet, so the settling record has status
-``already`` (the only settled outcome that means "left as is") with ``drift accepted by ...`` as
-its detail; the earlier ``drift`` records stay in the history.
+``--entry`` ids given) it removes the run's lock tag, then appends a settling ``accepted``
+record to the ledger saying who accepted it, when, why, and the state accepted (the earlier
+``drift`` records stay in the history). It never writes to the resource. Changes that are
+pending for another reason (never restored, a failed restore) are left for ``chaosrun rollback``.
 """
 
 from __future__ import annotations
@@ -115,7 +111,7 @@ def accept_drift(
     print(f"run {run_id}: {note}")
     for entry in accepted:
         current = entry.last_result.current if entry.last_result else None
-        result = RestoreResult(status=RestoreStatus.ALREADY, detail=note, current=current)
+        result = RestoreResult(status=RestoreStatus.ACCEPTED, detail=note, current=current)
         ledger.restored(run_id, entry.intent.entry_id, result)
         print(f"  [accepted] {entry.intent.target} (entry {entry.intent.entry_id}), now {current}")
     left = ledger.load(run_id).pending
