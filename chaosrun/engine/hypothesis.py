@@ -65,7 +65,8 @@ def check_hypothesis(
 
 
 class Monitor:
-    """Re-checks the hypothesis every ``interval`` seconds while the method runs."""
+    """Re-checks the hypothesis every ``interval`` seconds while the method runs (the first time
+    as it starts with ``check_at_start``, as chaoslib's continuous hypothesis does)."""
 
     def __init__(
         self,
@@ -73,11 +74,14 @@ class Monitor:
         probes: list[dict[str, Any]],
         interval: float,
         on_check: Callable[[SteadyStateCheck], None],
+        *,
+        check_at_start: bool = False,
     ) -> None:
         self.executor = executor
         self.probes = probes
         self.interval = interval
         self.on_check = on_check
+        self.check_at_start = check_at_start
         self.stop = StopSignal("monitor")
         self._thread = threading.Thread(target=self._loop, name="chaosrun-monitor", daemon=True)
 
@@ -85,16 +89,23 @@ class Monitor:
         self._thread.start()
 
     def _loop(self) -> None:
-        while not self.stop.wait(self.interval):
-            try:
-                check = check_hypothesis(self.executor, self.probes, "during", self.stop)
-            except Exception as exc:  # a broken check must not kill the run silently
-                log.exception("steady-state check during the method failed")
-                self.executor.state.error(f"steady-state check during the method: {exc}")
-                continue
-            if self.stop.is_set() and any(p.status == "cancelled" for p in check.probes):
-                return  # cut short by the end of the method: not a measurement
-            self.on_check(check)
+        if not self.check_at_start and self.stop.wait(self.interval):
+            return
+        while self._check() and not self.stop.wait(self.interval):
+            pass
+
+    def _check(self) -> bool:
+        """One check, handed to ``on_check``; False once the monitor is closing."""
+        try:
+            check = check_hypothesis(self.executor, self.probes, "during", self.stop)
+        except Exception as exc:  # a broken check must not kill the run silently
+            log.exception("steady-state check during the method failed")
+            self.executor.state.error(f"steady-state check during the method: {exc}")
+            return True
+        if self.stop.is_set() and any(p.status == "cancelled" for p in check.probes):
+            return False  # cut short by the end of the method: not a measurement
+        self.on_check(check)
+        return True
 
     def close(self) -> None:
         """Stop checking; a check in flight is interrupted and discarded."""

@@ -21,11 +21,14 @@ from chaosrun.aws.clients import AwsClients, AwsSettings
 from chaosrun.engine.activities import ActivityExecutor, catalogue, plugin_kind
 from chaosrun.engine.alerting import RunAlerts
 from chaosrun.engine.build import build_journal
+from chaosrun.engine.controls import ignored_controls_message
+from chaosrun.engine.dynamic import evaluate_dynamic
 from chaosrun.engine.hypothesis import Monitor, check_hypothesis, hypothesis_probes
 from chaosrun.engine.options import RunOptions
 from chaosrun.engine.restore import restore_faults
 from chaosrun.engine.safety import check_account, validate_experiment
-from chaosrun.engine.scrub import Scrubber, secret_config_keys
+from chaosrun.engine.schedule import HypothesisSchedule, hypothesis_schedule
+from chaosrun.engine.scrub import Scrubber, scrubbed_logs, secret_config_keys
 from chaosrun.engine.signals import SignalGuard
 from chaosrun.engine.state import RunState, StopReason
 from chaosrun.engine.stop import StopSignal, spawn
@@ -78,6 +81,9 @@ class Runner:
         self.stop.link(self.ctx.cancel)
         self.scrubber = Scrubber()
         self.executor: ActivityExecutor | None = None
+        self.schedule = HypothesisSchedule()
+        self._checks_during = 0  # done by the monitor, and how many of them deviated
+        self._deviations_during = 0
         self._started = False
         self.alerts = RunAlerts(
             self.options.alert_settings,
@@ -98,9 +104,9 @@ class Runner:
 
     def _stop(self, reason: StopReason, message: str) -> None:
         if self.state.set_stop(reason, message):
-            log.warning("stopping the run: %s", message)
+            log.warning("stopping the run: %s", message)  # scrubbed by scrubbed_logs
             if reason is StopReason.DEVIATION:
-                self.alerts.deviation(message)
+                self.alerts.deviation(self.scrubber.text(message))
         self.stop.set()
 
     # -- the run --------------------------------------------------------------------------
@@ -108,6 +114,10 @@ class Runner:
         if self._started:
             raise RuntimeError("a Runner runs once; create a new one")
         self._started = True
+        with scrubbed_logs(self.scrubber):  # activity output and errors reach the logs too
+            return self._run()
+
+    def _run(self) -> Journal:
         executor = self._prepare()  # InvalidInput escapes here: nothing has changed
         guard = SignalGuard(
             lambda name: self._stop(StopReason.SIGNAL, f"interrupted by {name}"),
@@ -148,6 +158,12 @@ class Runner:
         self.scrubber.add(self.options.secret_variables)
         for key in secret_config_keys(config_info):
             self.scrubber.add(configuration.get(key))
+        self.schedule = hypothesis_schedule(experiment, self.settings.monitoring)
+        ignored = ignored_controls_message(experiment)
+        if ignored:
+            log.warning("%s", ignored)
+            self.state.note(ignored)
+        configuration = evaluate_dynamic(configuration, secrets, self.state, dry_run=self.dry_run)
         executor = ActivityExecutor(
             ctx=self.ctx,
             state=self.state,
@@ -176,17 +192,10 @@ class Runner:
         if self.dry_run:
             self._method(executor, probes=[])
             return
-        # CTK's runtime.hypothesis.strategy: when the hypothesis is checked around the method
-        strategy = ((self.experiment.get("runtime") or {}).get("hypothesis") or {}).get(
-            "strategy", "default"
-        )
-        if strategy == "skip":
+        schedule = self.schedule  # CTK's runtime.hypothesis and chaosrun.monitoring, merged
+        if schedule.strategy == "skip":
             probes = []
-        if (
-            probes
-            and strategy in ("default", "before-method-only", "continuously")
-            and (not self.stop.is_set())
-        ):
+        if probes and schedule.before and not self.stop.is_set():
             self.state.event("phase", "steady state before")
             check = check_hypothesis(executor, probes, "before", self.stop)
             if self._record_check(check) and not check.steady_state_met:
@@ -198,8 +207,7 @@ class Runner:
         if self._has_faults():
             self.ctx.begin(str(self.experiment.get("title", "")))
         self._method(executor, probes)
-        after = strategy in ("default", "after-method-only", "continuously")
-        if probes and after and not self.stop.is_set():
+        if probes and schedule.after and not self.stop.is_set():
             self.state.event("phase", "steady state after")
             self._record_check(check_hypothesis(executor, probes, "after", self.stop))
 
@@ -249,9 +257,15 @@ class Runner:
     def _method(self, executor: ActivityExecutor, probes: list[dict[str, Any]]) -> None:
         self.state.event("phase", "method" if not self.dry_run else "method (dry run)")
         monitor = None
-        interval = self.settings.monitoring.interval
+        interval = self.schedule.interval
         if probes and interval:
-            monitor = Monitor(executor, probes, interval, self._on_during_check)
+            monitor = Monitor(
+                executor,
+                probes,
+                interval,
+                self._on_during_check,
+                check_at_start=self.schedule.check_at_start,
+            )
             monitor.start()
         background: list[Future[None]] = []
         try:
@@ -290,8 +304,15 @@ class Runner:
                 self.state.error(f"probe {name!r} in the method {run.status}: {detail}")
 
     def _on_during_check(self, check: SteadyStateCheck) -> None:
+        """Record a check; with fail_fast, stop once the deviated share reaches the ratio
+        (without it the method goes on and the verdict is ``deviated`` at the end)."""
         self.state.add_check(check)
-        if not check.steady_state_met and self.settings.monitoring.fail_fast:
+        self._checks_during += 1
+        if check.steady_state_met:
+            return
+        self._deviations_during += 1
+        share = self._deviations_during / self._checks_during
+        if self.schedule.fail_fast and share >= self.schedule.fail_fast_ratio:
             failing = [
                 str(p.activity.get("name")) for p in check.probes if p.tolerance_met is False
             ]
@@ -317,7 +338,7 @@ class Runner:
             self.state.error(message)
             self._stop(StopReason.FAILURE, message)
             return
-        log.error("unexpected error in the run", exc_info=exc)
+        log.error("unexpected error in the run", exc_info=exc)  # scrubbed by scrubbed_logs
         lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
         self.state.error("".join(lines).rstrip())
         self._stop(StopReason.ERROR, f"unexpected error: {type(exc).__name__}: {exc}")

@@ -2,12 +2,15 @@
 
 Every loaded secret value (experiment ``secrets``, ``--var-file`` secrets, and configuration
 entries declared ``{type: env, key: ..., secret: true}``) is replaced by ``***`` wherever it occurs
-in the journal: outputs, arguments, exception texts, events, errors and the experiment copy.
+in the journal: outputs, arguments, exception texts, events, errors and the experiment copy,
+and in log records of the engine and of chaoslib while a run is going (CI logs are read by many).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 MASK = "***"
@@ -81,3 +84,54 @@ class Scrubber:
         if isinstance(data, int | float) and not isinstance(data, bool):
             return MASK if str(data) in self._values and len(str(data)) >= MIN_SUBSTRING else data
         return data
+
+
+#: loggers whose records can carry activity arguments, outputs or error texts: chaoslib's (it logs
+#: provider arguments and results at debug) and the engine's own
+SCRUBBED_LOGGERS = (
+    "chaostoolkit",
+    "chaosrun.engine.runner",
+    "chaosrun.engine.hypothesis",
+    "chaosrun.engine.activities",
+    "chaosrun.engine.process_provider",
+    "chaosrun.engine.restore",
+    "chaosrun.engine.dynamic",
+)
+
+
+class ScrubFilter(logging.Filter):
+    """Masks secrets in a record's message and traceback before any handler formats it."""
+
+    def __init__(self, scrubber: Scrubber) -> None:
+        super().__init__()
+        self.scrubber = scrubber
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.scrubber.empty:
+            return True
+        record.msg = self.scrubber.text(record.getMessage())
+        record.args = ()
+        if record.exc_info:  # handlers format exc_text when there is no exc_info any more
+            record.exc_text = record.exc_text or logging.Formatter().formatException(
+                record.exc_info
+            )
+            record.exc_info = None
+        if record.exc_text:  # also when an earlier run's filter formatted it
+            record.exc_text = self.scrubber.text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.scrubber.text(record.stack_info)
+        return True
+
+
+@contextmanager
+def scrubbed_logs(scrubber: Scrubber, names: Iterable[str] = SCRUBBED_LOGGERS) -> Iterator[None]:
+    """Scrub records of the ``names`` loggers (not their children: list each) while inside."""
+    loggers = [logging.getLogger(name) for name in names]
+    flt = ScrubFilter(scrubber)
+    for one in loggers:
+        one.addFilter(flt)
+    try:
+        yield
+    finally:
+        for one in loggers:
+            one.removeFilter(flt)
