@@ -3,8 +3,10 @@ registered faults and probes (called directly with the run's :class:`FaultContex
 
 Each provider call runs in its own daemon thread; the calling thread waits for it, for the
 activity ``timeout`` or for the stop signal, whichever comes first. A call that is not waited for
-any more (timeout, stop) is abandoned: probes get their ``stop`` event set, fault fan-outs see the
-context's ``cancel`` event, other providers simply run out in the background.
+any more (timeout, stop) is ended as far as its kind allows: a process provider's process group is
+killed before ``execute`` returns (it could otherwise change things again after restore), probes
+get their ``stop`` event set, fault fan-outs see the context's ``cancel`` event, other providers
+(python, http) cannot be interrupted and simply run out in the background.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from chaoslib import substitute
 from chaoslib.activity import run_activity
 
+from chaosrun.engine.process_provider import ProcessRun, is_process
 from chaosrun.engine.state import RunState
 from chaosrun.engine.stop import StopSignal, spawn
 from chaosrun.errors import InvalidInput
@@ -150,9 +153,13 @@ class ActivityExecutor:
 
         probe_stop = threading.Event()
         stop.link(probe_stop)
+        process = (
+            ProcessRun(resolved, self.configuration, self.secrets) if is_process(resolved) else None
+        )
         start = now()
         future = spawn(
-            lambda: self._call(resolved, kind, probe_stop), name=f"chaosrun-activity {name}"
+            lambda: self._call(resolved, kind, probe_stop, process),
+            name=f"chaosrun-activity {name}",
         )
         if kind == "fault":
             with self._lock:
@@ -177,6 +184,10 @@ class ActivityExecutor:
                 run.status = "timeout"
                 run.exception = [f"ActivityTimeout: {name!r} exceeded its timeout of {timeout}s"]
                 self.state.error(f"activity {name!r} timed out after {timeout}s")
+            killed = process.kill() if process is not None else None
+            if killed is not None:
+                run.exception[-1] += f"; {killed.describe()}"
+                self.state.note(f"activity {name!r}: {killed.describe()}")
         elif future.exception() is not None:
             exc = future.exception()
             assert exc is not None
@@ -193,7 +204,15 @@ class ActivityExecutor:
         with self._lock:
             self._faults_in_flight.discard(future)
 
-    def _call(self, activity: dict[str, Any], kind: str | None, stop: threading.Event) -> Any:
+    def _call(
+        self,
+        activity: dict[str, Any],
+        kind: str | None,
+        stop: threading.Event,
+        process: ProcessRun | None = None,
+    ) -> Any:
+        if process is not None:
+            return process.run()
         name = provider_name(activity) or ""
         if kind == "fault":
             record = apply_fault(self.ctx, name, self.arguments(activity), activity.get("name", ""))
