@@ -202,6 +202,7 @@ def test_deviation_during_method_interrupts_pause_and_restores(lam, ledger) -> N
     settings = _settings(monitoring={"interval": 0.05})
     journal = _run(experiment, ledger, settings)  # a 600 s pause: pytest-timeout fails us
     assert journal.verdict is Verdict.DEVIATED
+    assert journal.status == "failed"  # CTK's status after a fail-fast stop
     assert "never" not in CALLS
     assert any(not c.steady_state_met for c in journal.steady_states.during)
     assert journal.chaosrun.deviated_at is not None

@@ -69,8 +69,8 @@ def ctk_status(state: RunState) -> Any:
         return "interrupted"
     if state.stop_reason in (StopReason.ERROR, StopReason.FAILURE):
         return "aborted"
-    if state.method_skipped:
-        return "failed"
+    if state.method_skipped or state.stop_reason is StopReason.DEVIATION:
+        return "failed"  # as chaoslib's fail-fast stop during the method
     return "completed"
 
 
