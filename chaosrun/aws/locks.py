@@ -2,7 +2,9 @@
 
 Before a fault changes a resource it tags it ``chaosrun:lock = <run_id>@<host>``. Another run,
 on this machine or any other, that finds the tag refuses to fault the resource a second time.
-The tag is removed once the change is restored.
+The tag is removed once the change is restored, or at once if the run ends up not changing the
+resource (its snapshot failed, a cancel came first); a tag that cannot be removed is reported
+with :class:`LockNotReleased`, as it blocks the resource for every later run.
 
 Cost matters with large fan-outs (every call is an AWS round trip): for resource types the
 Resource Groups Tagging API covers, the lock holders of a whole region are read with one
@@ -21,11 +23,26 @@ from functools import partial
 from typing import Any
 
 from chaosrun.aws.clients import AwsClients, aws_errors
+from chaosrun.errors import ChaosrunError
 from chaosrun.targets import Target
 
 LOCK_TAG = "chaosrun:lock"
 
 log = logging.getLogger(__name__)
+
+
+class LockNotReleased(ChaosrunError):
+    """Lock tags that could not be removed: other runs refuse these resources until they are."""
+
+    def __init__(self, failed: list[tuple[Target, BaseException]]) -> None:
+        self.targets = [t for t, _ in failed]
+        causes = "; ".join(f"{t} [{t.arn}]: {type(e).__name__}: {e}" for t, e in failed)
+        super().__init__(
+            f"could not remove the {LOCK_TAG} tag from {causes}. Until it is gone, every run "
+            "refuses to fault these resources: fix the cause, then remove the tag by hand (e.g. "
+            f"`aws resourcegroupstaggingapi untag-resources --tag-keys {LOCK_TAG} "
+            "--resource-arn-list ARN`, or the service's own untag call for IAM roles)."
+        )
 
 
 def lock_value(run_id: str) -> str:
@@ -183,29 +200,49 @@ class TagLocks:
 
     def release(self, targets: Iterable[Target]) -> None:
         """Remove the lock from ``targets``, which this run holds (no other run can take them
-        while the tag is there, so there is nothing to check first)."""
-        self._write(list(targets), remove=True)
+        while the tag is there, so there is nothing to check first).
 
-    def _write(self, targets: list[Target], *, remove: bool) -> None:
+        Every target is tried; :class:`LockNotReleased` names those whose tag stayed.
+        """
+        targets = list(targets)
+        try:
+            failed = self._write(targets, remove=True)
+        except Exception as exc:  # before any call (e.g. no client for a region): none removed
+            failed = [(t, exc) for t in targets]
+        if failed:
+            raise LockNotReleased(failed)
+
+    def _write(self, targets: list[Target], *, remove: bool) -> list[tuple[Target, BaseException]]:
+        """Set or remove the tag on ``targets``. Setting stops at the first error (raised);
+        removing tries them all and returns the targets it failed on, with the cause."""
         batched, single = self._split(targets)
         value = lock_value(self.run_id)
-        jobs: list[Callable[[], Any]] = []
+        jobs: list[tuple[list[Target], Callable[[], Any]]] = []
         for (_, region), group in batched.items():
             client = self.clients.client("resourcegroupstaggingapi", region)
             for i in range(0, len(group), BATCH):
-                jobs.append(partial(self._batch, client, group[i : i + BATCH], value, remove))
+                part = group[i : i + BATCH]
+                jobs.append((part, partial(self._batch, client, part, value, remove)))
         for t in single:
             adapter = ADAPTERS[t.kind]
             client = self.clients.client(adapter.service, t.region)
             if remove:
-                jobs.append(partial(adapter.delete, client, t, LOCK_TAG))
+                jobs.append(([t], partial(adapter.delete, client, t, LOCK_TAG)))
             else:
-                jobs.append(partial(adapter.put, client, t, LOCK_TAG, value))
+                jobs.append(([t], partial(adapter.put, client, t, LOCK_TAG, value)))
+        failed: list[tuple[Target, BaseException]] = []
         if not jobs:
-            return
+            return failed
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(jobs))) as pool:
-            for future in [pool.submit(job) for job in jobs]:
-                future.result()
+            futures = [(part, pool.submit(job)) for part, job in jobs]
+            for part, future in futures:
+                exc = future.exception()
+                if exc is None:
+                    continue
+                if not remove:
+                    raise exc
+                failed.extend((t, exc) for t in part)
+        return failed
 
     def _batch(self, client: Any, targets: list[Target], value: str, remove: bool) -> None:
         """Up to 20 targets in one tagging-API call; the service's own tag calls for any target

@@ -76,6 +76,7 @@ class Runner:
             ledger=self.ledger,
             dry_run=self.dry_run,
             max_targets=self.settings.safety.max_targets,
+            allowed_regions=self.settings.safety.allowed_regions,
             on_change=self._on_fault,
         )
         self.stop.link(self.ctx.cancel)

@@ -79,14 +79,27 @@ def _check_plugin(
     fault_cls = FAULTS.get(name)
     params = parse_params(fault_cls.params_model, fault_cls.name, arguments)
     regions = list(getattr(params, "regions", None) or [executor.ctx.clients.default_region])
+    # an ARN carries its region; a global one has none, and the parameters' region stands
+    found = [(a, _arn_region(a) or regions[0]) for a in getattr(params, "arns", None) or []]
+    found = found or [("", r) for r in regions]
     allowed = settings.safety.allowed_regions
-    outside = [r for r in regions if allowed is not None and r not in allowed]
+    outside = [
+        f"{arn} (region {r})" if arn else f"region {r}"
+        for arn, r in found
+        if allowed is not None and r not in allowed
+    ]
     if outside:
         raise SafetyViolation(
-            f"targets regions {outside} outside safety.allowed_regions {allowed}. Change the "
-            "regions or extend the allow list."
+            f"targets outside safety.allowed_regions {allowed}: {', '.join(outside)}. Select "
+            "targets (regions, ARNs) in an allowed region or extend the allow list."
         )
-    return regions
+    return sorted({r for _, r in found})
+
+
+def _arn_region(arn: str) -> str:
+    """The region field of ``arn`` ('' for global resources and for anything not an ARN)."""
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 else ""
 
 
 def check_account(account_id: str | None, settings: ChaosrunSettings) -> None:

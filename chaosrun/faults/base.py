@@ -12,6 +12,9 @@ From these the base class derives the contract the engine uses: ``snapshot()``, 
 and ``restore(snapshot)``. Restore compares the current state with what was applied: if it still
 matches, the snapshot is written back; if it already equals the snapshot, nothing is done; if it
 is anything else somebody changed it meanwhile, and restore reports drift instead of clobbering.
+One exception: when the injection never finished (its write failed part-way, or the process was
+killed in the middle), a state made only of snapshot and applied parts is the run's own
+half-made change, and the snapshot is written back.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ __all__ = [
     "RestoreStatus",
     "Target",
     "TargetedParams",
+    "is_mix",
     "parse_params",
     "select_targets",
 ]
@@ -102,6 +106,31 @@ def select_targets(
     return sorted(random.Random(seed).sample(ordered, k), key=lambda t: t.arn), seed
 
 
+_ABSENT = object()
+
+
+def is_mix(now: Any, before: Any, after: Any) -> bool:
+    """Whether the JSON value ``now`` is made only of parts of ``before`` and ``after``.
+
+    A fault's write changes a resource part by part (one policy, one target, one field per
+    call), so a write that stopped half-way leaves such a mix. Mappings are compared key by key
+    (a missing key is a value of its own), lists item by item (every item must come from one of
+    the two, and an item both share must still be there), anything else whole.
+    """
+    if now in (before, after):
+        return True
+    if isinstance(now, dict) and isinstance(before, dict) and isinstance(after, dict):
+        return all(
+            is_mix(now.get(k, _ABSENT), before.get(k, _ABSENT), after.get(k, _ABSENT))
+            for k in now.keys() | before.keys() | after.keys()
+        )
+    if isinstance(now, list) and isinstance(before, list) and isinstance(after, list):
+        return all(x in before or x in after for x in now) and all(
+            x in now for x in before if x in after
+        )
+    return False
+
+
 class ResourceGone(Exception):
     """Raised by ``read`` when the target no longer exists."""
 
@@ -160,14 +189,22 @@ class Fault(ABC, Generic[P, S]):
             self.write(target, applied, snapshot)
         return applied
 
-    def restore(self, target: Target, snapshot: S, applied: S) -> RestoreResult:
+    def restore(
+        self, target: Target, snapshot: S, applied: S, *, unfinished: bool = False
+    ) -> RestoreResult:
+        """Write ``snapshot`` back unless someone else changed the target since.
+
+        ``unfinished``: the injection may have stopped part-way (its ledger entry never reached
+        ``applied``), so a mix of snapshot and applied parts is ours too, not drift.
+        """
         try:
             now = self.read(target)
         except ResourceGone as gone:
             return RestoreResult(status=RestoreStatus.GONE, detail=str(gone) or "deleted")
         if self.same(now, snapshot):
             return RestoreResult(status=RestoreStatus.ALREADY)
-        if not self.same(now, applied):
+        ours = self.same(now, applied) or (unfinished and self.partly(now, snapshot, applied))
+        if not ours:
             return RestoreResult(
                 status=RestoreStatus.DRIFT,
                 detail=(
@@ -183,6 +220,15 @@ class Fault(ABC, Generic[P, S]):
     def same(self, a: S, b: S) -> bool:
         """State equality used for drift detection; override for order-insensitive fields."""
         return a.model_dump(mode="json") == b.model_dump(mode="json")
+
+    def partly(self, now: S, snapshot: S, applied: S) -> bool:
+        """Whether ``now`` is a half-made change from ``snapshot`` to ``applied``; override
+        where a field's parts cannot be told apart in its JSON form."""
+        return is_mix(
+            now.model_dump(mode="json"),
+            snapshot.model_dump(mode="json"),
+            applied.model_dump(mode="json"),
+        )
 
     def load_state(self, data: dict[str, Any]) -> S:
         return self.state_model.model_validate(data)  # type: ignore[return-value]

@@ -234,13 +234,19 @@ class ForceFailover(Fault[ForceFailoverParams, CheckFailure]):
             self._client().update_health_check(HealthCheckId=_check_id(target), **args)
 
     def restore(
-        self, target: Target, snapshot: CheckFailure, applied: CheckFailure
+        self,
+        target: Target,
+        snapshot: CheckFailure,
+        applied: CheckFailure,
+        *,
+        unfinished: bool = False,
     ) -> RestoreResult:
         if snapshot.endpoint is None and self.params.how != "invert":
             # ``Inverted`` only: recorded by a chaosrun that had no ``how`` (it always inverted)
             params = self.params.model_copy(update={"how": "invert"})
-            return ForceFailover(params, self.clients).restore(target, snapshot, applied)
-        return super().restore(target, snapshot, applied)
+            fault = ForceFailover(params, self.clients)
+            return fault.restore(target, snapshot, applied, unfinished=unfinished)
+        return super().restore(target, snapshot, applied, unfinished=unfinished)
 
 
 def _refuse_without_endpoint(fault: str, check_id: str, kind: str) -> None:

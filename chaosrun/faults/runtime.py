@@ -1,9 +1,11 @@
 """Applying and restoring faults: the part of the engine that touches the ledger.
 
-``apply_fault`` validates parameters, resolves and selects targets, refuses targets held by an
-unfinished run, then for every target (in parallel, bounded): lock tag -> snapshot -> ledger
-intent (fsynced) -> change -> ledger applied. ``restore_run`` walks a run's unsettled ledger
-entries in reverse order and restores each, reporting drift rather than clobbering.
+``apply_fault`` validates parameters, resolves and selects targets, refuses targets outside
+``safety.allowed_regions`` or held by an unfinished run, then for every target (in parallel,
+bounded): lock tag -> snapshot -> ledger intent (fsynced) -> change -> ledger applied. A target
+left without an intent (a cancel, a failed snapshot) is unlocked at once, as no restore will.
+``restore_run`` walks a run's unsettled ledger entries in reverse order and restores each,
+reporting drift rather than clobbering.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from itertools import groupby
 from typing import Any
 
 from chaosrun.aws.clients import AwsClients, AwsSettings
-from chaosrun.aws.locks import TagLocks, lock_run_id
+from chaosrun.aws.locks import LockNotReleased, TagLocks, lock_run_id
 from chaosrun.errors import FaultConflict, NoTargets, SafetyViolation
 from chaosrun.faults.base import (
     Params,
@@ -48,6 +50,8 @@ class FaultContext:
     ledger: Ledger
     dry_run: bool = False
     max_targets: int | None = None
+    #: ``safety.allowed_regions``: every selected target must be in one (None: no limit)
+    allowed_regions: list[str] | None = None
     concurrency: int = 16
     cancel: threading.Event = field(default_factory=threading.Event)
     records: list[FaultRecord] = field(default_factory=list)
@@ -84,6 +88,7 @@ def apply_fault(
     )
     if not targets:
         raise NoTargets(f"{fault_name}: no target matched {params.model_dump(exclude_none=True)}")
+    _refuse_outside_regions(ctx, fault_name, targets)
     if ctx.max_targets is not None and len(targets) > ctx.max_targets:
         raise SafetyViolation(
             f"{fault_name} selected {len(targets)} targets, more than max_targets="
@@ -124,7 +129,11 @@ def apply_fault(
         target = next(t for t in targets if t.arn == arn)
         raise FaultConflict(_conflict_message(target, lock_run_id(value), value))
     ctx.begin()
-    locks.acquire(targets)
+    try:
+        locks.acquire(targets)
+    except BaseException:
+        _unlock(ctx, locks, targets, changed=set())  # some tags may have been set already
+        raise
     group = group or f"{activity or fault_name}#{uuid.uuid4().hex[:6]}"
 
     def one(target: Any) -> TargetRecord | None:
@@ -164,6 +173,9 @@ def apply_fault(
             exc = future.exception()
             if exc is not None:
                 errors.append(exc)
+    unlock_error = _unlock(ctx, locks, targets, {tr.target.arn for tr in record.targets})
+    if unlock_error is not None:
+        errors.append(unlock_error)
     record.ended = now()
     if ctx.on_change:
         ctx.on_change(record)
@@ -196,6 +208,42 @@ def _apply_composite(
     return summary
 
 
+def _unlock(
+    ctx: FaultContext, locks: TagLocks, targets: list[Any], changed: set[str]
+) -> LockNotReleased | None:
+    """Release the lock of every target this run has no ledger entry for (skipped by a cancel,
+    or its snapshot failed): nothing will restore it, so nothing else would remove the tag.
+
+    A target an earlier activity of this run changed keeps its lock until that is restored.
+    A failure is returned (and logged), for the caller to raise with its other errors.
+    """
+    idle = [t for t in targets if t.arn not in changed]
+    if not idle:
+        return None
+    if ctx.ledger.path(ctx.run_id).exists():
+        pending = {e.intent.target.arn for e in ctx.ledger.load(ctx.run_id).pending}
+        idle = [t for t in idle if t.arn not in pending]
+    try:
+        locks.release(idle)
+    except LockNotReleased as exc:
+        log.error("%s", exc)
+        return exc
+    return None
+
+
+def _refuse_outside_regions(ctx: FaultContext, fault_name: str, targets: list[Any]) -> None:
+    """Check the selected targets themselves: an ARN (or a tag search) can name a region the
+    parameters' ``regions`` never mention."""
+    allowed = ctx.allowed_regions
+    outside = [t for t in targets if allowed is not None and t.region not in allowed]
+    if outside:
+        named = ", ".join(f"{t.arn} (region {t.region})" for t in outside)
+        raise SafetyViolation(
+            f"{fault_name}: {named} outside safety.allowed_regions {allowed}; nothing was "
+            "changed. Select targets in an allowed region or extend the allow list."
+        )
+
+
 def _refuse_conflicts(ctx: FaultContext, targets: list[Any]) -> None:
     held = ctx.ledger.held_targets(exclude_run=ctx.run_id)
     for target in targets:
@@ -219,7 +267,10 @@ def restore_entry(clients: AwsClients, entry: LedgerEntry) -> RestoreResult:
         params = fault_cls.params_model.model_validate(intent.params)
         fault = fault_cls(params, clients)
         return fault.restore(
-            intent.target, fault.load_state(intent.before), fault.load_state(intent.after)
+            intent.target,
+            fault.load_state(intent.before),
+            fault.load_state(intent.after),
+            unfinished=not entry.applied,
         )
     except Exception as exc:  # restore must report, never raise: other entries still need it
         log.error("restore of %s failed: %s", intent.target, exc)
@@ -264,8 +315,8 @@ def restore_run(
         settled = [e.intent.target for e, r in done if r.ok and not left[e.intent.target.arn]]
         try:
             locks.release(settled)
-        except Exception as exc:
-            log.warning("could not remove lock tags: %s", exc)
+        except LockNotReleased as exc:  # the restores stand; the tag needs a hand
+            log.error("%s", exc)
     if not ledger.load(run_id).pending:
         ledger.end(run_id)
     return results
