@@ -50,12 +50,26 @@ def _tag(value: Any, key: str = "type") -> str | None:
     return None
 
 
+def _pick(options: dict[str, str], value: Any, key: str = "type") -> str | None:
+    """The ``~tag`` for ``value[key]``; for a misspelled value (``acton``) the tag of the closest
+    option, so that member reports the misspelling (with a suggestion, see
+    :mod:`chaosrun.experiment.validate`) *and* every other error of the mapping."""
+    t = _tag(value, key)
+    if t is None:
+        return None
+    if t in options:
+        return options[t]
+    import difflib  # only for invalid documents
+
+    close = difflib.get_close_matches(t, list(options), n=1, cutoff=0.6)
+    return options[close[0]] if close else None
+
+
 def _disc(options: dict[str, str], what: str, key: str = "type") -> Discriminator:
     """A discriminator on ``value[key]`` mapping its value to a ``~tag``."""
 
     def pick(value: Any) -> str | None:
-        t = _tag(value, key)
-        return options.get(t) if t is not None else None
+        return _pick(options, value, key)
 
     allowed = ", ".join(repr(k) for k in options)
     return Discriminator(
@@ -219,6 +233,9 @@ class ProbeTolerance(ActivityBase):
     type: Literal["probe"]
 
 
+_TOLERANCE_TAGS = {"range": "~range", "regex": "~regex", "jsonpath": "~jsonpath", "probe": "~probe"}
+
+
 def _tolerance_tag(v: Any) -> str | None:
     if isinstance(v, bool):
         return "~bool"
@@ -228,12 +245,7 @@ def _tolerance_tag(v: Any) -> str | None:
         return "~str"
     if isinstance(v, list):
         return "~list"
-    return {
-        "range": "~range",
-        "regex": "~regex",
-        "jsonpath": "~jsonpath",
-        "probe": "~probe",
-    }.get(_tag(v) or "")
+    return _pick(_TOLERANCE_TAGS, v)
 
 
 Tolerance = Annotated[
@@ -272,7 +284,7 @@ class Ref(Strict):
 def _activity_tag(v: Any) -> str | None:
     if isinstance(v, dict) and "ref" in v:
         return "~ref"
-    return {"action": "~action", "probe": "~probe"}.get(_tag(v) or "")
+    return _pick({"action": "~action", "probe": "~probe"}, v)
 
 
 Activity = Annotated[
@@ -305,6 +317,8 @@ class EnvConfig(Strict):
     key: StrictStr = Field(min_length=1, description="environment variable name")
     default: Any = None
     env_var_type: EnvVarType | None = None
+    #: mask the loaded value like a secret (the engine's scrubber reads this flag)
+    secret: StrictBool = False
 
 
 def _config_tag(v: Any) -> str:

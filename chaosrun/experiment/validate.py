@@ -91,14 +91,42 @@ def _step(tp: Any, part: str | int) -> Any:
     return None
 
 
-def model_at(root: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:
+def annotation_at(root: type[BaseModel], loc: Sequence[str | int]) -> Any:
+    """The annotation of the field at a pydantic location (``None`` when it cannot be found)."""
     tp: Any = root
     for part in loc:
         tp = _step(tp, part)
         if tp is None:
             return None
+    return tp
+
+
+def _as_model(tp: Any) -> type[BaseModel] | None:
     tp = _strip(tp)
     return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+
+
+def model_at(root: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:
+    return _as_model(annotation_at(root, loc))
+
+
+def allowed_values(root: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    """The strings a ``Literal`` field accepts. For the tag field of a union member (``type`` at
+    ``method[0].~action``: the discriminator picked the member closest to a misspelling) those
+    of every member, since the member alone accepts just its own."""
+    *parent, name = loc
+    if parent and isinstance(parent[-1], str) and parent[-1].startswith("~"):
+        union = _strip(annotation_at(root, parent[:-1]))
+        members = [typing.get_args(m)[0] for m in typing.get_args(union)]
+    else:
+        members = [annotation_at(root, parent)]
+    out: list[str] = []
+    for member in members:
+        model = _as_model(member)
+        field = _strip(_step(model, name)) if model is not None else None
+        if typing.get_origin(field) is typing.Literal:
+            out += [v for v in typing.get_args(field) if isinstance(v, str) and v not in out]
+    return out
 
 
 def field_names(model: type[BaseModel]) -> list[str]:
@@ -247,7 +275,22 @@ def _one(
         return issue(lines, prefix + clean, unknown_key_message(str(clean[-1]), allowed, what))
     if err["type"] == "missing" and clean:
         return issue(lines, prefix + clean[:-1], f"missing required {what} {clean[-1]!r}")
+    value = err.get("input")
+    if err["type"] == "literal_error" and isinstance(value, str) and model_loc:
+        allowed = allowed_values(root, model_loc)
+        if allowed:
+            return issue(lines, prefix + clean, literal_message(value, allowed))
     return issue(lines, prefix + clean, _message(err))
+
+
+def literal_message(value: str, allowed: Sequence[str]) -> str:
+    """``expected 'action' or 'probe', got string 'acton'; did you mean 'action'?``"""
+    quoted = [repr(a) for a in allowed]
+    options = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+    hint = suggest(value, allowed)
+    return f"expected {options}, got {_describe(value)}" + (
+        f"; did you mean {hint!r}?" if hint else ""
+    )
 
 
 # -- activities in an experiment ------------------------------------------------------------
@@ -286,54 +329,59 @@ def _with_tolerance(
         yield from _with_tolerance((*path, "tolerance"), tol)
 
 
-def check_refs(raw: Any, lines: LineMap, hypothesis_known: bool = True) -> list[ValidationIssue]:
-    """``{ref: name}`` must name an activity defined earlier (hypothesis, then method order).
+def _named(items: Any) -> list[str]:
+    """Names of the (non-ref) activities in a raw list."""
+    if not isinstance(items, list):
+        return []
+    return [
+        a["name"]
+        for a in items
+        if isinstance(a, dict) and isinstance(a.get("name"), str) and "ref" not in a
+    ]
 
-    With ``hypothesis_known=False`` (a ``use:`` hypothesis that could not be expanded) a ref to
-    an unknown name may be one of its probes, so it is not reported."""
+
+def check_refs(raw: Any, lines: LineMap, hypothesis_known: bool = True) -> list[ValidationIssue]:
+    """``{ref: name}`` must name a hypothesis probe or a method activity defined before it.
+
+    That is what the engine resolves (``chaosrun.engine.activities.catalogue``, like chaoslib):
+    a rollback, a tolerance probe or a dynamic-configuration probe cannot be repeated by ``ref``,
+    so such refs get the engine's own message here rather than failing ``run`` after ``validate``
+    said OK. With ``hypothesis_known=False`` (a ``use:`` hypothesis that could not be expanded)
+    a ref to an unknown name may be one of its probes, so it is not reported."""
     out: list[ValidationIssue] = []
     if not isinstance(raw, dict):
         return out
-    every = {
-        a["name"]
-        for _, a in iter_activities(raw)
-        if isinstance(a.get("name"), str) and "ref" not in a
-    }
-    seen: set[str] = set()
-    hypo = raw.get("steady-state-hypothesis")
-    if isinstance(hypo, dict) and isinstance(hypo.get("probes"), list):
-        seen.update(
-            p["name"]
-            for p in hypo["probes"]
-            if isinstance(p, dict) and isinstance(p.get("name"), str)
-        )
+    seen = set(_named(mapping(raw.get("steady-state-hypothesis")).get("probes")))
+    method = set(_named(raw.get("method")))
+    every = set(_named([a for _, a in iter_activities(raw)]))
     for section in ("method", "rollbacks"):
         items = raw.get(section)
-        if not isinstance(items, list):
-            continue
-        for i, item in enumerate(items):
+        for i, item in enumerate(items if isinstance(items, list) else []):
             if not isinstance(item, dict):
                 continue
             ref = item.get("ref")
-            if isinstance(ref, str) and ref:
-                if ref in seen:
-                    continue
-                path: FieldPath = (section, i, "ref")
-                if ref not in every and not hypothesis_known:
-                    continue
-                if ref in every:
-                    msg = (
-                        f"ref {ref!r} names an activity defined later; a ref must follow "
-                        "the activity it repeats"
-                    )
-                else:
-                    hint = suggest(ref, seen)
-                    msg = f"ref {ref!r} names no activity defined before it" + (
-                        f"; did you mean {hint!r}?" if hint else ""
-                    )
-                out.append(issue(lines, path, msg))
-            elif isinstance(item.get("name"), str):
-                seen.add(item["name"])
+            if not (isinstance(ref, str) and ref):
+                if section == "method":
+                    seen.update(_named([item]))
+                continue
+            if ref in seen or (ref not in every and not hypothesis_known):
+                continue
+            if ref in method:
+                msg = (
+                    f"ref {ref!r} names an activity defined later; a ref must follow "
+                    "the activity it repeats"
+                )
+            elif ref in every:
+                msg = (
+                    f"activity ref {ref!r} names no earlier activity; refs point to a hypothesis "
+                    "probe or method activity by its name (repeat this one in full instead)"
+                )
+            else:
+                hint = suggest(ref, seen)
+                msg = f"ref {ref!r} names no activity defined before it" + (
+                    f"; did you mean {hint!r}?" if hint else ""
+                )
+            out.append(issue(lines, (section, i, "ref"), msg))
     return out
 
 
