@@ -5,19 +5,31 @@ from __future__ import annotations
 import argparse
 import glob
 import importlib
+import logging
 import os
 import sys
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chaosrun.cli.batch import (
+    NOT_RUN,
+    BatchInterrupt,
+    announce_not_run,
+    junit_not_run,
+    markdown_not_run,
+)
 from chaosrun.cli.collector import paused_collector
 from chaosrun.errors import InvalidInput
 
+log = logging.getLogger(__name__)
+
 EXIT_INVALID = 2
+EXIT_ERROR = 3
+EXIT_RESTORE_INCOMPLETE = 4
 
 #: report option -> (module, function, file suffix under --reports-dir)
 REPORTS: dict[str, tuple[str, str, str]] = {
@@ -140,7 +152,24 @@ def _renderer(option: str) -> Callable[[Any], str]:
     return render
 
 
-def write_outputs(journal: Any, args: argparse.Namespace, stem: str, several: bool) -> None:
+def _write(path: Path, text: str, what: str) -> bool:
+    """Write one output file; on failure say so (the run itself is over) and return False."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(
+            f"error: could not write the {what} to {path}: {exc}. The run is over and its "
+            "verdict stands; choose a writable path next time.",
+            file=sys.stderr,
+        )
+        return False
+    return True
+
+
+def write_outputs(journal: Any, args: argparse.Namespace, stem: str, several: bool) -> bool:
+    """Write the journal and reports asked for; False when any of them could not be written."""
+    ok = True
     targets: dict[str, Path] = {}
     reports_dir = Path(args.reports_dir) if args.reports_dir else None
     journal_path = _output_path(args.journal, stem, several)
@@ -151,7 +180,6 @@ def write_outputs(journal: Any, args: argparse.Namespace, stem: str, several: bo
         # index (reports/index.html) shows as trends
         from chaosrun.report.common import report_filename
 
-        reports_dir.mkdir(parents=True, exist_ok=True)
         run_id = journal.chaosrun.run_id
         targets["journal"] = reports_dir / report_filename(run_id, ".json")
         for option, (_, _, suffix) in REPORTS.items():
@@ -171,9 +199,11 @@ def write_outputs(journal: Any, args: argparse.Namespace, stem: str, several: bo
             except Exception as exc:
                 print(f"warning: --{option} failed: {exc}", file=sys.stderr)
                 continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        print(f"{option}: {path}", file=sys.stderr)
+        if _write(path, text, option):
+            print(f"{option}: {path}", file=sys.stderr)
+        else:
+            ok = False
+    return ok
 
 
 def print_dry_run(journal: Any) -> None:
@@ -184,6 +214,7 @@ def print_dry_run(journal: Any) -> None:
         print(f"  {record.activity} ({record.fault}), {len(record.targets)} target(s):")
         for target in record.targets:
             print(f"    {target.target}: {target.before} -> {target.after}")
+        _print_seed(record)
     for run in journal.run:
         if run.status == "skipped":
             print(f"  {run.activity.get('name')}: not run in a dry run")
@@ -193,6 +224,20 @@ def print_dry_run(journal: Any) -> None:
         print("IAM permissions needed:")
         for permission in sorted(permissions | {"sts:GetCallerIdentity"}):
             print(f"  {permission}")
+
+
+def _print_seed(record: Any) -> None:
+    """count/percent picked these targets at random: without the seed the real run picks others."""
+    if record.seed is None or not {"count", "percent"} & record.params.keys():
+        return
+    if record.params.get("seed") == record.seed:
+        print(f"    targets picked at random with the pinned seed {record.seed}")
+        return
+    print(
+        f"    targets picked at random with seed {record.seed}: add `seed: {record.seed}` to "
+        f"the arguments of {record.activity!r} for the real run to pick these targets again "
+        "(from the same candidates)"
+    )
 
 
 # -- the command ------------------------------------------------------------------------------
@@ -205,11 +250,21 @@ class Outcome:
     duration: float
     expected: str | None = None
     journal: Any = None
+    #: the run was stopped by SIGINT/SIGTERM (the engine's stop message): the batch stops too
+    interrupted: str | None = None
+    #: a journal or report asked for could not be written
+    output_failed: bool = False
 
     @property
     def as_expected(self) -> bool:
-        """The verdict is the documented one (``chaosrun.expect``) and nothing was left impaired."""
-        return self.expected is not None and self.verdict == self.expected and self.exit_code != 4
+        """The verdict is the documented one (``chaosrun.expect``), nothing was left impaired
+        and every output was written."""
+        return (
+            self.expected is not None
+            and self.verdict == self.expected
+            and self.exit_code != EXIT_RESTORE_INCOMPLETE
+            and not self.output_failed
+        )
 
 
 def _restore_summary(journal: Any) -> str:
@@ -224,20 +279,58 @@ def _restore_summary(journal: Any) -> str:
     return f"all {len(targets)} restored"
 
 
+def _unexpected(path: Path, runner: Any, exc: Exception) -> Outcome:
+    """An exception escaped the runner. Before the experiment's first phase nothing has changed
+    (chaoslib's validation raising ValueError, say): invalid input. After it, the runner has
+    restored (its restore never raises) but left no journal: an error, or restore incomplete."""
+    log.info("%s: unexpected error", path, exc_info=exc)
+    events = runner.state.events if runner is not None else []
+    detail = f"{type(exc).__name__}: {exc}"
+    if not any(event.kind == "phase" for event in events):
+        print(
+            f"error: {path}: invalid experiment, it could not be prepared ({detail}); nothing "
+            "was changed. Fix the activity it names and run again (-v shows the traceback).",
+            file=sys.stderr,
+        )
+        return Outcome(str(path), EXIT_INVALID, "invalid", "nothing changed", 0.0)
+    state = runner.state
+    incomplete = bool(state.restore_problems or state.rollback_failures)
+    print(
+        f"error: {path}: the run failed after it started ({detail}); no journal was written. "
+        + (
+            "Something may still be impaired: run `chaosrun rollback`."
+            if incomplete
+            else "Its changes were restored."
+        )
+        + " Run with -v for the traceback.",
+        file=sys.stderr,
+    )
+    return Outcome(
+        str(path),
+        EXIT_RESTORE_INCOMPLETE if incomplete else EXIT_ERROR,
+        "error",
+        "NOT restored" if incomplete else "restored",
+        0.0,
+    )
+
+
 def run_one(
     path: Path,
     loaded: tuple[dict[str, Any], Any],
     variables: tuple[dict[str, Any], dict[str, Any]],
     args: argparse.Namespace,
     several: bool,
+    interrupt: BatchInterrupt | None = None,
 ) -> Outcome:
     """Run one experiment already validated by :func:`validate_all`."""
     from chaosrun.aws.clients import AwsClients, AwsSettings
     from chaosrun.engine import Runner, RunOptions
+    from chaosrun.engine.state import StopReason
 
     started = time.monotonic()
     config_vars, secret_vars = variables
     experiment, settings = loaded
+    runner = None
     try:
         aws = settings.aws.model_copy(
             update={k: v for k, v in (("region", args.region), ("profile", args.profile)) if v}
@@ -257,24 +350,37 @@ def run_one(
             ),
         )
         print(f"chaosrun: running {path} (run {runner.run_id})", file=sys.stderr)
+        if interrupt is not None:
+            interrupt.abort = runner.abort
         journal = runner.run()
     except InvalidInput as exc:
         print(f"error: {path}: {exc}", file=sys.stderr)
         return Outcome(str(path), EXIT_INVALID, "invalid", "nothing changed", 0.0)
-    write_outputs(journal, args, path.stem, several)
+    except Exception as exc:
+        return _unexpected(path, runner, exc)
+    finally:
+        if interrupt is not None:
+            interrupt.abort = None
+    exit_code = journal.chaosrun.exit_code
+    written = write_outputs(journal, args, path.stem, several)
+    if not written:
+        exit_code = max(exit_code, EXIT_ERROR)  # 4 (something impaired) stays 4
     if journal.chaosrun.dry_run:
         print_dry_run(journal)
     verdict = journal.chaosrun.verdict
     print(f"{path}: {verdict.value} — {journal.chaosrun.reason}", file=sys.stderr)
     dry = journal.chaosrun.dry_run  # nothing was tested: no verdict to compare
+    stop = runner.state
     return Outcome(
         str(path),
-        journal.chaosrun.exit_code,
+        exit_code,
         "dry run" if dry else verdict.value,
         _restore_summary(journal),
         time.monotonic() - started,
         expected=settings.expect.value if settings.expect and not dry else None,
         journal=journal,
+        interrupted=stop.stop_message if stop.stop_reason is StopReason.SIGNAL else None,
+        output_failed=not written,
     )
 
 
@@ -295,23 +401,39 @@ def print_summary(outcomes: list[Outcome]) -> None:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
 
 
-def write_batch_outputs(outcomes: list[Outcome], reports_dir: Path | None) -> None:
+def write_batch_outputs(
+    outcomes: list[Outcome], reports_dir: Path | None, stopped: str | None = None
+) -> bool:
     """After all runs: the reports index, and a combined Markdown summary and JUnit file (also
-    appended to ``$GITHUB_STEP_SUMMARY`` when GitHub Actions sets it)."""
+    appended to ``$GITHUB_STEP_SUMMARY`` when GitHub Actions sets it), listing the experiments
+    not run when ``stopped`` says why the batch stopped. False when a file could not be written."""
     journals = [o.journal for o in outcomes if o.journal is not None]
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if not journals or (reports_dir is None and not step_summary):
-        return  # nothing to write (and the renderers are not imported)
-    summary = _renderer("markdown")(journals)
+        return True  # nothing to write (and the renderers are not imported)
+    not_run = [o.experiment for o in outcomes if o.verdict == NOT_RUN]
+    reason = stopped or ""
+    summary = _renderer("markdown")(journals) + markdown_not_run(not_run, reason)
+    ok = True
     if reports_dir is not None:
         from chaosrun.report.index import write_index
 
-        (reports_dir / "junit.xml").write_text(_renderer("junit")(journals), encoding="utf-8")
-        (reports_dir / "summary.md").write_text(summary, encoding="utf-8")
-        print(f"index: {write_index(reports_dir)}", file=sys.stderr)
+        junit = junit_not_run(_renderer("junit")(journals), not_run, reason)
+        ok = _write(reports_dir / "junit.xml", junit, "combined JUnit file")
+        ok = _write(reports_dir / "summary.md", summary, "combined summary") and ok
+        try:
+            print(f"index: {write_index(reports_dir)}", file=sys.stderr)
+        except OSError as exc:
+            print(f"error: could not write the reports index: {exc}", file=sys.stderr)
+            ok = False
     if step_summary and summary:
-        with open(step_summary, "a", encoding="utf-8") as fh:
-            fh.write(summary + "\n")
+        try:
+            with open(step_summary, "a", encoding="utf-8") as fh:
+                fh.write(summary + "\n")
+        except OSError as exc:
+            print(f"error: could not append to $GITHUB_STEP_SUMMARY: {exc}", file=sys.stderr)
+            ok = False
+    return ok
 
 
 def validate_all(
@@ -336,7 +458,6 @@ def validate_all(
 def handle(args: argparse.Namespace) -> int:
     with paused_collector():  # start-up: the loader, the engine and their schemas
         files = expand_paths(args.paths)
-        several = len(files) > 1
         variables = _parse_variables(args)
         loaded = validate_all(files, variables[0])
         if loaded is not None:
@@ -348,16 +469,42 @@ def handle(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INVALID
-    if args.sandbox:
-        with _start_sandbox(args):
-            outcomes = [run_one(f, loaded[f], variables, args, several) for f in files]
-    else:
-        outcomes = [run_one(f, loaded[f], variables, args, several) for f in files]
+    with _start_sandbox(args) if args.sandbox else nullcontext(), BatchInterrupt() as interrupt:
+        outcomes = _run_all(files, loaded, variables, args, interrupt)
     print_summary(outcomes)
-    write_batch_outputs(outcomes, Path(args.reports_dir) if args.reports_dir else None)
+    reports_dir = Path(args.reports_dir) if args.reports_dir else None
+    written = write_batch_outputs(outcomes, reports_dir, interrupt.reason)
+    ran = [o for o in outcomes if o.verdict != NOT_RUN]
     if args.check_expected:
-        return _expectation_code(outcomes)
-    return max(o.exit_code for o in outcomes)
+        code = _expectation_code(ran)
+    else:
+        code = max((o.exit_code for o in ran), default=EXIT_ERROR)
+    if len(ran) < len(outcomes) or not written:
+        code = max(code, EXIT_ERROR)  # 4 (something impaired) stays 4
+    return code
+
+
+def _run_all(
+    files: list[Path],
+    loaded: dict[Path, tuple[dict[str, Any], Any]],
+    variables: tuple[dict[str, Any], dict[str, Any]],
+    args: argparse.Namespace,
+    interrupt: BatchInterrupt,
+) -> list[Outcome]:
+    """Run the files in order; after SIGINT/SIGTERM none is started and the rest are listed
+    as not run."""
+    outcomes: list[Outcome] = []
+    for index, path in enumerate(files):
+        if interrupt.reason is None:
+            outcome = run_one(path, loaded[path], variables, args, len(files) > 1, interrupt)
+            outcomes.append(outcome)
+            interrupt.reason = interrupt.reason or outcome.interrupted
+            continue
+        rest = [str(p) for p in files[index:]]
+        announce_not_run(rest, interrupt.reason)
+        outcomes += [Outcome(p, EXIT_ERROR, NOT_RUN, "nothing changed", 0.0) for p in rest]
+        break
+    return outcomes
 
 
 def _expectation_code(outcomes: list[Outcome]) -> int:

@@ -3,7 +3,7 @@ the module's handler returns the process exit code.
 
 Exit codes: 0 steady state held and all restored; 1 hypothesis deviated (all restored);
 2 invalid input (nothing changed); 3 run aborted or errored (all restored); 4 restore incomplete
-or drift detected -- something may still be impaired.
+or drift detected -- something may still be impaired. An unexpected error exits 3, never 1.
 """
 
 from __future__ import annotations
@@ -80,6 +80,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the reader went away (`chaosrun list faults | head`): stop quietly, as CLIs do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        # a bug or an environment problem, not a verdict: never Python's exit 1, which the
+        # exit codes reserve for "hypothesis deviated"; the traceback is logged with -v
+        logging.getLogger(__name__).info("unexpected error", exc_info=exc)
+        print(
+            f"error: unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
 
 
 def entry() -> NoReturn:
