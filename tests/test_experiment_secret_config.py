@@ -73,3 +73,19 @@ def test_secret_configuration_is_masked_end_to_end(
     assert PASSWORD not in out.out + out.err
     assert journal["run"][0]["output"] == "db=*** plain=visible-value"
     assert "***" in "".join(journal["run"][1]["exception"])
+
+
+def test_a_variable_overriding_a_secret_entry_is_masked(
+    experiment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--var dbpass=X`` replaces the whole entry, marker included (as chaoslib does); the
+    loader keeps the key so the run still masks what the variable gave."""
+    journal_path = experiment.parent / "journal.json"
+    override = "Var-Passw0rd-88"
+    main(["run", str(experiment), "--journal", str(journal_path), "--var", f"dbpass={override}"])
+    out = capsys.readouterr()
+    text = journal_path.read_text()
+    assert override not in text
+    assert override not in out.out + out.err
+    assert json.loads(text)["run"][0]["output"] == "db=*** plain=visible-value"
+    assert load_experiment(experiment, {"dbpass": override}).secret_config_keys == ("dbpass",)

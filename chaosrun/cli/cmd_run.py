@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaosrun.cli.batch import (
     NOT_RUN,
@@ -24,6 +24,9 @@ from chaosrun.cli.batch import (
 )
 from chaosrun.cli.collector import paused_collector
 from chaosrun.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from chaosrun.experiment.loader import LoadedExperiment
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +110,12 @@ def _parse_variables(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str
     return parse_variables(args.var, args.var_file)
 
 
-def load_experiment_file(path: Path, variables: dict[str, Any]) -> tuple[dict[str, Any], Any]:
-    """THE seam to the experiment loader: ``(raw CTK dict, ChaosrunSettings)``, validated with
-    file:line issues."""
+def load_experiment_file(path: Path, variables: dict[str, Any]) -> LoadedExperiment:
+    """THE seam to the experiment loader: the validated experiment (raw CTK dict, settings),
+    or :class:`ExperimentInvalid` with file:line issues."""
     from chaosrun.experiment.loader import load_experiment
 
-    loaded = load_experiment(path, variables)
-    return loaded.raw, loaded.settings
+    return load_experiment(path, variables)
 
 
 def _start_sandbox(args: argparse.Namespace) -> AbstractContextManager[Any]:
@@ -316,7 +318,7 @@ def _unexpected(path: Path, runner: Any, exc: Exception) -> Outcome:
 
 def run_one(
     path: Path,
-    loaded: tuple[dict[str, Any], Any],
+    loaded: LoadedExperiment,
     variables: tuple[dict[str, Any], dict[str, Any]],
     args: argparse.Namespace,
     several: bool,
@@ -329,7 +331,7 @@ def run_one(
 
     started = time.monotonic()
     config_vars, secret_vars = variables
-    experiment, settings = loaded
+    experiment, settings = loaded.raw, loaded.settings
     runner = None
     try:
         aws = settings.aws.model_copy(
@@ -344,6 +346,7 @@ def run_one(
                 dry_run=args.dry_run,
                 variables=config_vars,
                 secret_variables=secret_vars,
+                secret_config_keys=loaded.secret_config_keys,
                 experiment_file=str(path),
                 sandbox=args.sandbox,
                 alert_settings=_alert_settings(args.alerts),
@@ -438,12 +441,12 @@ def write_batch_outputs(
 
 def validate_all(
     files: list[Path], config_vars: dict[str, Any]
-) -> dict[Path, tuple[dict[str, Any], Any]] | None:
+) -> dict[Path, LoadedExperiment] | None:
     """Validate every file before any runs: one bad file in a batch changes nothing at all.
     Returns each file's loaded experiment, or None when any is invalid (issues printed)."""
     from chaosrun.errors import ExperimentInvalid
 
-    loaded: dict[Path, tuple[dict[str, Any], Any]] = {}
+    loaded: dict[Path, LoadedExperiment] = {}
     ok = True
     for path in files:
         try:
@@ -486,7 +489,7 @@ def handle(args: argparse.Namespace) -> int:
 
 def _run_all(
     files: list[Path],
-    loaded: dict[Path, tuple[dict[str, Any], Any]],
+    loaded: dict[Path, LoadedExperiment],
     variables: tuple[dict[str, Any], dict[str, Any]],
     args: argparse.Namespace,
     interrupt: BatchInterrupt,

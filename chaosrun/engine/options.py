@@ -17,6 +17,9 @@ class RunOptions:
     variables: dict[str, Any] = field(default_factory=dict)
     #: secret overrides (``secrets:`` of ``--var-file``), scrubbed from the journal like secrets
     secret_variables: dict[str, Any] = field(default_factory=dict)
+    #: configuration keys the experiment file declares ``secret: true``
+    #: (:attr:`LoadedExperiment.secret_config_keys`): masked also when a variable replaced them
+    secret_config_keys: tuple[str, ...] = ()
     #: path of the experiment, recorded in the journal and the ledger
     experiment_file: str | None = None
     #: use this run id instead of a fresh one

@@ -157,7 +157,7 @@ class Runner:
             raise InvalidInput(f"configuration/secrets: {exc}") from None
         self.scrubber.add(secrets)
         self.scrubber.add(self.options.secret_variables)
-        for key in secret_config_keys(config_info):
+        for key in {*secret_config_keys(config_info), *self.options.secret_config_keys}:
             self.scrubber.add(configuration.get(key))
         self.schedule = hypothesis_schedule(experiment, self.settings.monitoring)
         ignored = ignored_controls_message(experiment)

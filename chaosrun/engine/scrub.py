@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from chaosrun.experiment.secret_config import secret_config_keys
+
 MASK = "***"
 #: shorter values would mask unrelated text everywhere; they are still masked as whole strings
 MIN_SUBSTRING = 4
@@ -31,15 +33,6 @@ def _leaves(value: Any) -> Iterable[str]:
         text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
         if text:
             yield text
-
-
-def secret_config_keys(config_info: dict[str, Any] | None) -> list[str]:
-    """Configuration keys declared secret: ``{type: env, key: X, secret: true}``."""
-    return [
-        key
-        for key, value in (config_info or {}).items()
-        if isinstance(value, dict) and value.get("secret") is True
-    ]
 
 
 class Scrubber:

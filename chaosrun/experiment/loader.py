@@ -28,6 +28,7 @@ from chaosrun.errors import ExperimentInvalid, InvalidInput, ValidationIssue
 from chaosrun.experiment.extensions import ChaosrunSettings
 from chaosrun.experiment.hypotheses import expand_hypothesis
 from chaosrun.experiment.model import Experiment
+from chaosrun.experiment.secret_config import secret_config_keys
 from chaosrun.experiment.source import (
     SUFFIXES,
     FieldPath,
@@ -65,6 +66,9 @@ class LoadedExperiment:
     lines: LineMap
     #: the reusable hypothesis file used by ``steady-state-hypothesis: {use: ...}``, if any
     hypothesis_source: Path | None = None
+    #: configuration keys the file declares ``secret: true``; kept apart because a variable
+    #: overriding such a key replaces the whole entry, marker included (as in chaoslib)
+    secret_config_keys: tuple[str, ...] = ()
 
     def line_of(self, path: str | Sequence[str | int]) -> int | None:
         """Line of a field path (``"method[2].provider"`` or ``("method", 2, "provider")``);
@@ -160,6 +164,7 @@ def _issues_for(
             raw["steady-state-hypothesis"] = expanded.hypothesis
         else:
             raw.pop("steady-state-hypothesis", None)  # reported; don't pile up follow-on errors
+    secret_keys = tuple(secret_config_keys(raw.get("configuration")))
     apply_variables(raw, variables or {})
 
     model: Experiment | None = None
@@ -180,6 +185,7 @@ def _issues_for(
         settings=model.chaosrun or ChaosrunSettings.model_validate({}),
         lines=lines,
         hypothesis_source=expanded.source,
+        secret_config_keys=secret_keys,
     )
 
 

@@ -176,6 +176,7 @@ class GameDay:
             ledger=self.ledger,
             options=RunOptions(
                 experiment_file=str(path),
+                secret_config_keys=loaded.secret_config_keys,
                 sandbox=self.plan.environment.sandbox,
                 handle_signals=False,
                 alert_settings=self.alert_settings,
