@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from chaosrun.engine.scrub import MASK, Scrubber, secret_config_keys
+from chaosrun.engine.scrub import MASK, Scrubber
+from chaosrun.experiment.secret_config import secret_config_keys
 
 
 def test_scrubs_nested_values_keys_and_substrings() -> None:

@@ -28,12 +28,13 @@ from chaosrun.engine.options import RunOptions
 from chaosrun.engine.restore import restore_faults
 from chaosrun.engine.safety import check_account, validate_experiment
 from chaosrun.engine.schedule import HypothesisSchedule, hypothesis_schedule
-from chaosrun.engine.scrub import Scrubber, scrubbed_logs, secret_config_keys
+from chaosrun.engine.scrub import Scrubber, scrubbed_logs
 from chaosrun.engine.signals import SignalGuard
 from chaosrun.engine.state import RunState, StopReason
 from chaosrun.engine.stop import StopSignal, spawn
 from chaosrun.errors import ChaosrunError, InvalidInput, SafetyViolation
 from chaosrun.experiment.extensions import ChaosrunSettings
+from chaosrun.experiment.secret_config import secret_config_keys
 from chaosrun.faults.runtime import FaultContext, new_run_id, set_active_context
 from chaosrun.journal.model import ActivityRun, FaultRecord, Journal, SteadyStateCheck
 from chaosrun.ledger import Ledger

@@ -13,8 +13,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from chaosrun.experiment.secret_config import secret_config_keys
-
 MASK = "***"
 #: shorter values would mask unrelated text everywhere; they are still masked as whole strings
 MIN_SUBSTRING = 4
