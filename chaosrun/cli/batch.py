@@ -13,7 +13,8 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from types import FrameType
-from typing import Any
+
+from chaosrun.engine.signals import StopSignalHandlers
 
 NOT_RUN = "not run"
 
@@ -31,7 +32,7 @@ class BatchInterrupt:
         self.reason: str | None = None
         #: aborts the experiment being started, if any (``Runner.abort``)
         self.abort: Callable[[str], None] | None = None
-        self._previous: dict[int, Any] = {}
+        self._handlers = StopSignalHandlers()
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         reason = f"interrupted by {signal.Signals(signum).name}"
@@ -43,15 +44,11 @@ class BatchInterrupt:
             threading.Thread(target=abort, args=(reason,), daemon=True).start()
 
     def __enter__(self) -> BatchInterrupt:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._previous[sig] = signal.signal(sig, self._handle)
+        self._handlers.install(self._handle)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-        self._previous.clear()
+        self._handlers.restore()
 
 
 def announce_not_run(paths: Sequence[str], reason: str) -> None:

@@ -14,6 +14,30 @@ from typing import Any
 
 RESTORING_MESSAGE = "chaosrun: restoring, please wait (restore always completes)"
 
+Handler = Callable[[int, FrameType | None], None]
+
+
+class StopSignalHandlers:
+    """SIGINT and SIGTERM routed to one handler until :meth:`restore` puts the previous back.
+
+    Shared by the run's :class:`SignalGuard` and the batch's ``BatchInterrupt``, which nest: each
+    restores what it found. Python installs signal handlers from the main thread only; elsewhere
+    :meth:`install` leaves them alone.
+    """
+
+    def __init__(self) -> None:
+        self._previous: dict[int, Any] = {}
+
+    def install(self, handler: Handler) -> None:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, handler)
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
+
 
 class SignalGuard:
     def __init__(self, on_signal: Callable[[str], None], enabled: bool = True) -> None:
@@ -21,7 +45,7 @@ class SignalGuard:
         self.enabled = enabled and threading.current_thread() is threading.main_thread()
         self.restoring = False
         self.received: list[str] = []
-        self._previous: dict[int, Any] = {}
+        self._handlers = StopSignalHandlers()
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
@@ -38,11 +62,8 @@ class SignalGuard:
 
     def __enter__(self) -> SignalGuard:
         if self.enabled:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._previous[sig] = signal.signal(sig, self._handle)
+            self._handlers.install(self._handle)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-        self._previous.clear()
+        self._handlers.restore()
