@@ -16,19 +16,34 @@ ends, whatever happened:
 Restore results are added to the CTK journal under ``chaosrun_restore``. Anything that could not
 be restored is logged, stays in the ledger, and ``chaosrun rollback`` restores it later.
 Under ``chaosrun run`` this control is not needed (the engine restores itself) and does nothing.
+
+A fault injected under plain ``chaos run`` *without* this control logs a warning naming it, and
+its run is restored when the Python process exits (a process killed outright cannot: then
+``chaosrun rollback --run RUN`` does it).
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 from typing import Any
 
-from chaosrun.faults.runtime import FaultContext, active_context, restore_run, set_active_context
+from chaosrun.faults.runtime import (
+    FaultContext,
+    active_context,
+    current_context,
+    restore_run,
+    set_active_context,
+)
 
 log = logging.getLogger("chaosrun.control")
 _lock = threading.Lock()
 _results: list[dict[str, Any]] = []
+#: set while an experiment that declares this control runs (configure -> cleanup)
+_declared = threading.Event()
+#: standalone runs already warned about and guarded at exit
+_guarded: set[str] = set()
 
 
 def _restore(configuration: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -66,12 +81,61 @@ def _restore(configuration: dict[str, Any] | None) -> list[dict[str, Any]]:
         return out
 
 
+def guard_standalone(ctx: FaultContext) -> None:
+    """Called by a fault provider before injecting under plain ``chaos run``: without this
+    control nothing would restore the fault, so say so (once per run) and restore at exit."""
+    with _lock:
+        if _declared.is_set() or ctx.run_id in _guarded:
+            return
+        _guarded.add(ctx.run_id)
+    log.warning(
+        "chaosrun fault injected under plain `chaos run` without chaosrun's control, so the "
+        "experiment will not restore it. Declare the control in the experiment (controls: "
+        "[{name: chaosrun, provider: {type: python, module: chaosrun.control}}]). Run %s will "
+        "be restored when this process exits; if it is killed, run "
+        "`chaosrun rollback --run %s`.",
+        ctx.run_id,
+        ctx.run_id,
+    )
+    _at_exit(_restore_at_exit, ctx)
+
+
+def _at_exit(func: Any, *args: Any) -> None:
+    """Run ``func`` when the process exits, while thread pools still take work (restore uses
+    them, and plain ``atexit`` runs after ``concurrent.futures`` has shut them down): CPython's
+    hook for that, which runs hooks registered later (this one) first; ``atexit`` elsewhere."""
+    import concurrent.futures.thread  # noqa: F401  (its exit hook must be registered before ours)
+
+    register = getattr(threading, "_register_atexit", None) or atexit.register
+    register(func, *args)
+
+
+def _restore_at_exit(ctx: FaultContext) -> None:
+    """Restore a guarded run unless someone took it over (the control or an engine replaced
+    or cleared the active context) -- they restore it themselves."""
+    if current_context() is not ctx:
+        return
+    _restore_logged(
+        None, f"chaosrun restore at exit failed. Run `chaosrun rollback --run {ctx.run_id}`"
+    )
+
+
 def _restore_logged(configuration: dict[str, Any] | None, failure: str) -> None:
     """``_restore`` for a control: never raises into Chaos Toolkit; logs ``failure`` instead."""
     try:
         _restore(configuration)
     except Exception:
         log.exception(failure)
+
+
+def configure_control(**kwargs: Any) -> None:
+    """Chaos Toolkit loaded this control: the experiment restores its faults itself."""
+    _declared.set()
+
+
+def cleanup_control() -> None:
+    """The experiment that declared this control is over."""
+    _declared.clear()
 
 
 def before_rollback_control(

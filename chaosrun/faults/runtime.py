@@ -56,6 +56,8 @@ class FaultContext:
     cancel: threading.Event = field(default_factory=threading.Event)
     records: list[FaultRecord] = field(default_factory=list)
     on_change: Callable[[FaultRecord], None] | None = None
+    #: created on first use under plain ``chaos run``: no engine restores its faults
+    standalone: bool = False
     _begun: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -341,6 +343,12 @@ def set_active_context(ctx: FaultContext | None) -> None:
         _active = ctx
 
 
+def current_context() -> FaultContext | None:
+    """The active context, without creating one."""
+    with _active_lock:
+        return _active
+
+
 def active_context(configuration: dict[str, Any] | None = None) -> FaultContext:
     """The engine's context, or a standalone one created on first use under ``chaos run``."""
     global _active
@@ -352,5 +360,6 @@ def active_context(configuration: dict[str, Any] | None = None) -> FaultContext:
                 run_id=new_run_id(),
                 clients=AwsClients(AwsSettings(region=region, profile=profile)),
                 ledger=Ledger(),
+                standalone=True,
             )
         return _active
