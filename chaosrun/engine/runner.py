@@ -329,7 +329,9 @@ class Runner:
             return
         for target in record.targets:
             if target.injected_at is not None:
-                self.state.event("fault-injected", f"{record.fault} on {target.target}")
+                self.state.event(
+                    "fault-injected", f"{record.fault} on {target.target}", target.injected_at
+                )
 
     def _record_exception(self, exc: BaseException) -> None:
         if isinstance(exc, KeyboardInterrupt):

@@ -50,9 +50,15 @@ class RunState:
     regions: list[str] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
-    def event(self, kind: EventKind, message: str) -> None:
+    def event(self, kind: EventKind, message: str, at: datetime | None = None) -> None:
+        """Record an event; ``at`` (default now) places it in time order, so a fault reported
+        after its fan-out returns still precedes a deviation its injection caused."""
+        when = at or now()
         with self._lock:
-            self.events.append(Event(at=now(), kind=kind, message=message))
+            i = len(self.events)
+            while i and self.events[i - 1].at > when:
+                i -= 1
+            self.events.insert(i, Event(at=when, kind=kind, message=message))
 
     def error(self, message: str) -> None:
         with self._lock:
