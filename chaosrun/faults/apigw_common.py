@@ -10,7 +10,7 @@ locked by tag: moto (and so the sandbox) cannot tag usage plans, so the local le
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
@@ -68,8 +68,13 @@ def rest_apis(client: Any) -> list[dict[str, Any]]:
     return apis
 
 
+_API_WITH_NAMES = "names are stage names: give the REST API id or name as api"
+
+
 class StageParams(TargetedParams):
     """Stages by ``names`` (stage names of ``api``), ``arns`` (stage ARNs) or ``tags``."""
+
+    rules: ClassVar[tuple[str, ...]] = (*TargetedParams.rules, _API_WITH_NAMES)
 
     api: str | None = Field(
         None, description="REST API id or name; required with names, narrows tags"
@@ -78,7 +83,7 @@ class StageParams(TargetedParams):
     @model_validator(mode="after")
     def _api_with_names(self) -> StageParams:
         if self.names and not self.api:
-            raise ValueError("names are stage names: give the REST API id or name as api")
+            raise ValueError(_API_WITH_NAMES)
         return self
 
 

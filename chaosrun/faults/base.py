@@ -30,6 +30,7 @@ from chaosrun.errors import InvalidParameters
 from chaosrun.targets import RestoreResult, RestoreStatus, Target
 
 __all__ = [
+    "COUNT_OR_PERCENT",
     "CompositeFault",
     "Fault",
     "Params",
@@ -49,6 +50,10 @@ class Params(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    #: cross-field rules, one sentence each, shown by ``chaosrun list``; a validator enforcing a
+    #: rule raises with the same sentence, so the listing and the error agree
+    rules: ClassVar[tuple[str, ...]] = ()
+
 
 def parse_params(model: type[Params], owner: str, arguments: dict[str, Any]) -> Params:
     """Validate a fault's or probe's ``arguments``; all problems in one ``InvalidParameters``."""
@@ -60,6 +65,10 @@ def parse_params(model: type[Params], owner: str, arguments: dict[str, Any]) -> 
             for err in exc.errors()
         )
         raise InvalidParameters(f"{owner}: {problems}") from None
+
+
+ONE_TARGET_SELECTOR = "give exactly one of names, arns or tags to select targets"
+COUNT_OR_PERCENT = "give count or percent, not both"
 
 
 class TargetedParams(Params):
@@ -82,13 +91,15 @@ class TargetedParams(Params):
     )
     seed: int | None = Field(None, description="random seed for count/percent (recorded)")
 
+    rules: ClassVar[tuple[str, ...]] = (ONE_TARGET_SELECTOR, COUNT_OR_PERCENT)
+
     @model_validator(mode="after")
     def _one_selector(self) -> TargetedParams:
         given = [k for k in ("names", "arns", "tags") if getattr(self, k)]
         if len(given) != 1:
-            raise ValueError("give exactly one of names, arns or tags to select targets")
+            raise ValueError(ONE_TARGET_SELECTOR)
         if self.count is not None and self.percent is not None:
-            raise ValueError("give count or percent, not both")
+            raise ValueError(COUNT_OR_PERCENT)
         return self
 
 

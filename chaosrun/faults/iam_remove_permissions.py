@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -62,7 +62,12 @@ class DenySpec(Params):
         )
 
 
+_ONE_MODE = "give exactly one of detach_policies, remove_inline_policies or deny"
+
+
 class RemovePermissionsParams(TargetedParams):
+    rules: ClassVar[tuple[str, ...]] = (*TargetedParams.rules, _ONE_MODE)
+
     detach_policies: list[str] | None = Field(
         default=None, description="managed policy ARNs to detach"
     )
@@ -77,7 +82,7 @@ class RemovePermissionsParams(TargetedParams):
             k for k in ("detach_policies", "remove_inline_policies", "deny") if getattr(self, k)
         ]
         if len(given) != 1:
-            raise ValueError("give exactly one of detach_policies, remove_inline_policies or deny")
+            raise ValueError(_ONE_MODE)
         return self
 
 

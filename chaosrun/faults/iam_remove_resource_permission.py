@@ -15,7 +15,7 @@ and the journal's before/after show it.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -38,7 +38,12 @@ _CONDITIONS = {
 }
 
 
+_ONE_STATEMENT_SELECTOR = "give exactly one of statement_ids or principal"
+
+
 class RemoveResourcePermissionParams(TargetedParams):
+    rules: ClassVar[tuple[str, ...]] = (*TargetedParams.rules, _ONE_STATEMENT_SELECTOR)
+
     statement_ids: list[str] | None = Field(default=None, description="statement ids (Sid)")
     principal: str | None = Field(
         default=None, description="remove every statement for this principal"
@@ -47,7 +52,7 @@ class RemoveResourcePermissionParams(TargetedParams):
     @model_validator(mode="after")
     def _one_statement_selector(self) -> RemoveResourcePermissionParams:
         if (self.statement_ids is None) == (self.principal is None):
-            raise ValueError("give exactly one of statement_ids or principal")
+            raise ValueError(_ONE_STATEMENT_SELECTOR)
         return self
 
 

@@ -9,12 +9,12 @@ in the source and are processed after restore.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field, model_validator
 
 from chaosrun.aws.locks import ADAPTERS, TagAdapter, register_adapter
-from chaosrun.faults.base import Fault, ResourceGone, Target, TargetedParams
+from chaosrun.faults.base import COUNT_OR_PERCENT, Fault, ResourceGone, Target, TargetedParams
 from chaosrun.faults.lambda_common import LAMBDA_LOCK_PERMISSIONS, discover_functions
 from chaosrun.plugins import FAULTS
 
@@ -28,7 +28,15 @@ register_adapter(MAPPING_KIND, TagAdapter(_fn.get, _fn.put, _fn.delete, "lambda"
 _ENABLED_STATES = {"Enabled", "Enabling", "Creating", "Updating"}
 
 
+_ONE_SELECTOR = "give exactly one of names, arns or tags (of functions) or uuids (of mappings)"
+
+
 class DisableEventSourceParams(TargetedParams):
+    rules: ClassVar[tuple[str, ...]] = (
+        _ONE_SELECTOR,
+        COUNT_OR_PERCENT,
+    )  # replaces TargetedParams' selector rule
+
     uuids: list[str] | None = Field(default=None, description="event source mapping UUIDs")
     event_source_arns: list[str] | None = Field(
         None, description="only mappings reading from these sources (queue, stream, table ARNs)"
@@ -38,11 +46,9 @@ class DisableEventSourceParams(TargetedParams):
     def _one_selector(self) -> DisableEventSourceParams:  # replaces TargetedParams' check
         given = [k for k in ("names", "arns", "tags", "uuids") if getattr(self, k)]
         if len(given) != 1:
-            raise ValueError(
-                "give exactly one of names, arns or tags (of functions) or uuids (of mappings)"
-            )
+            raise ValueError(_ONE_SELECTOR)
         if self.count is not None and self.percent is not None:
-            raise ValueError("give count or percent, not both")
+            raise ValueError(COUNT_OR_PERCENT)
         return self
 
 

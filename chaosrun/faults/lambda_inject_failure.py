@@ -19,7 +19,7 @@ overwritten.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -42,8 +42,19 @@ from chaosrun.faults.lambda_common import (
 )
 from chaosrun.plugins import FAULTS
 
+_LATENCY_NEEDS_MAX = "mode latency needs max_latency_ms (and optionally min_latency_ms)"
+_MIN_NOT_ABOVE_MAX = "min_latency_ms must not exceed max_latency_ms"
+_DENYLIST_NEEDS_PATTERNS = "mode denylist needs denylist: [host regexes]"
+
 
 class InjectFailureParams(TargetedParams):
+    rules: ClassVar[tuple[str, ...]] = (
+        *TargetedParams.rules,
+        _LATENCY_NEEDS_MAX,
+        _MIN_NOT_ABOVE_MAX,
+        _DENYLIST_NEEDS_PATTERNS,
+    )
+
     mode: Literal["latency", "exception", "statuscode", "denylist"]
     rate: float = Field(default=1.0, gt=0, le=1, description="share of invocations affected, 0..1")
     min_latency_ms: int | None = Field(default=None, ge=0, description="latency: lower bound")
@@ -66,13 +77,11 @@ class InjectFailureParams(TargetedParams):
     def _mode_arguments(self) -> InjectFailureParams:
         if self.mode == "latency":
             if self.max_latency_ms is None:
-                raise ValueError(
-                    "mode latency needs max_latency_ms (and optionally min_latency_ms)"
-                )
+                raise ValueError(_LATENCY_NEEDS_MAX)
             if (self.min_latency_ms or 0) > self.max_latency_ms:
-                raise ValueError("min_latency_ms must not exceed max_latency_ms")
+                raise ValueError(_MIN_NOT_ABOVE_MAX)
         if self.mode == "denylist" and not self.denylist:
-            raise ValueError("mode denylist needs denylist: [host regexes]")
+            raise ValueError(_DENYLIST_NEEDS_PATTERNS)
         if self.attach_layer is not None and ":layer:" not in self.attach_layer:
             raise ValueError("attach_layer must be a layer version ARN (arn:aws:lambda:...:layer:)")
         return self

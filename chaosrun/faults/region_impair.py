@@ -17,7 +17,7 @@ The parts are applied DNS first, then functions, then tables, under one ledger g
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
@@ -27,9 +27,14 @@ from chaosrun.faults.lambda_throttle import Throttle
 from chaosrun.faults.route53_force_failover import ForceFailover, HealthCheckParams
 from chaosrun.plugins import FAULTS
 
+_ONE_SELECTOR = "give exactly one of names, arns or tags"
+_SOMETHING = "select at least one of functions, tables or health_checks"
+
 
 class ResourceSelector(Params):
     """Resources of the region by ``names``, ``arns`` or ``tags`` (exactly one)."""
+
+    rules: ClassVar[tuple[str, ...]] = (_ONE_SELECTOR,)
 
     names: list[str] | None = None
     arns: list[str] | None = None
@@ -38,11 +43,13 @@ class ResourceSelector(Params):
     @model_validator(mode="after")
     def _one_selector(self) -> ResourceSelector:
         if sum(1 for k in ("names", "arns", "tags") if getattr(self, k)) != 1:
-            raise ValueError("give exactly one of names, arns or tags")
+            raise ValueError(_ONE_SELECTOR)
         return self
 
 
 class ImpairParams(Params):
+    rules: ClassVar[tuple[str, ...]] = (_SOMETHING,)
+
     region: str = Field(description="the region to take out, e.g. us-east-1")
     functions: ResourceSelector | None = Field(None, description="Lambda functions to throttle")
     tables: ResourceSelector | None = Field(None, description="DynamoDB tables to deny")
@@ -57,7 +64,7 @@ class ImpairParams(Params):
     @model_validator(mode="after")
     def _something(self) -> ImpairParams:
         if not (self.functions or self.tables or self.health_checks):
-            raise ValueError("select at least one of functions, tables or health_checks")
+            raise ValueError(_SOMETHING)
         return self
 
 

@@ -29,13 +29,20 @@ They are locked with the ``chaosrun:lock`` tag (``ChangeTagsForResource``).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
 from chaosrun.aws.locks import TagAdapter, register_adapter
 from chaosrun.errors import InvalidParameters, NoTargets
-from chaosrun.faults.base import Fault, Params, ResourceGone, RestoreResult, Target
+from chaosrun.faults.base import (
+    COUNT_OR_PERCENT,
+    Fault,
+    Params,
+    ResourceGone,
+    RestoreResult,
+    Target,
+)
 from chaosrun.plugins import FAULTS
 
 HEALTH_CHECK_KIND = "route53:healthcheck"
@@ -51,8 +58,13 @@ ENDPOINT_TYPES = HTTP_TYPES | {"TCP"}
 How = Literal["unreachable", "invert"]
 
 
+_ONE_SELECTOR = "give exactly one of ids or tags to select health checks"
+
+
 class HealthCheckParams(Params):
     """Health checks by ``ids`` or ``tags`` (exactly one), then optional count/percent."""
+
+    rules: ClassVar[tuple[str, ...]] = (_ONE_SELECTOR, COUNT_OR_PERCENT)
 
     ids: list[str] | None = Field(None, description="health check ids")
     tags: dict[str, str] | None = Field(None, description="select health checks with all tags")
@@ -63,9 +75,9 @@ class HealthCheckParams(Params):
     @model_validator(mode="after")
     def _one_selector(self) -> HealthCheckParams:
         if bool(self.ids) == bool(self.tags):
-            raise ValueError("give exactly one of ids or tags to select health checks")
+            raise ValueError(_ONE_SELECTOR)
         if self.count is not None and self.percent is not None:
-            raise ValueError("give count or percent, not both")
+            raise ValueError(COUNT_OR_PERCENT)
         return self
 
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from pydantic import Field, model_validator
 
 from chaosrun.faults.base import Params
 from chaosrun.probes import traffic_store
 from chaosrun.probes.traffic_store import SESSION_PATTERN, TrafficBucket, TrafficOutput
+
+_ONE_START = "give since or start_offset_s, not both"
+_ONE_END = "give until or end_offset_s, not both"
 
 
 class SessionWindow(Params):
@@ -17,6 +21,8 @@ class SessionWindow(Params):
     The window is ``[since, until)`` in absolute time, or ``[start_offset_s, end_offset_s)``
     seconds after the session started; both default to the whole session.
     """
+
+    rules: ClassVar[tuple[str, ...]] = (_ONE_START, _ONE_END)
 
     session: str = Field("default", pattern=SESSION_PATTERN, description="traffic session name")
     since: datetime | None = Field(None, description="window start (ISO 8601)")
@@ -27,9 +33,9 @@ class SessionWindow(Params):
     @model_validator(mode="after")
     def _one_way(self) -> SessionWindow:
         if self.since is not None and self.start_offset_s is not None:
-            raise ValueError("give since or start_offset_s, not both")
+            raise ValueError(_ONE_START)
         if self.until is not None and self.end_offset_s is not None:
-            raise ValueError("give until or end_offset_s, not both")
+            raise ValueError(_ONE_END)
         return self
 
     def load(self) -> TrafficOutput:

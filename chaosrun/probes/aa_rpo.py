@@ -14,7 +14,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -38,7 +38,12 @@ class DynamoReadBack(Params):
     consistent_read: bool = True
 
 
+_A_TARGET = "give read_urls (GET templates with {id}), dynamodb or both to read back"
+
+
 class RpoParams(SessionWindow):
+    rules: ClassVar[tuple[str, ...]] = (*SessionWindow.rules, _A_TARGET)
+
     read_urls: list[str] | None = Field(
         None, description="GET templates containing {id}, e.g. https://eu.api/orders/{id}"
     )
@@ -55,7 +60,7 @@ class RpoParams(SessionWindow):
     @model_validator(mode="after")
     def _a_target(self) -> RpoParams:
         if not self.read_urls and self.dynamodb is None:
-            raise ValueError("give read_urls (GET templates with {id}) or dynamodb to read back")
+            raise ValueError(_A_TARGET)
         for url in self.read_urls or []:
             if "{id}" not in url:
                 raise ValueError(f"read URL {url!r} must contain {{id}}")

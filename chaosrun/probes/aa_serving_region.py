@@ -9,6 +9,7 @@ probes before it routes back, ~30 s with the sample app's checks).
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 from pydantic import Field, model_validator
 
@@ -20,8 +21,13 @@ from chaosrun.probes.base import Probe, ProbeOutput
 from chaosrun.probes.httpclient import HttpPool
 from chaosrun.probes.traffic_store import SESSION_PATTERN
 
+_ONE_SOURCE = "give exactly one of url or session"
+_WAIT_NEEDS = "wait_s needs url and expect_region"
+
 
 class ServingRegionParams(Params):
+    rules: ClassVar[tuple[str, ...]] = (_ONE_SOURCE, _WAIT_NEEDS)
+
     url: str | None = Field(None, description="global endpoint to sample (GET)")
     session: str | None = Field(
         None, pattern=SESSION_PATTERN, description="or: read the last buckets of this session"
@@ -37,9 +43,9 @@ class ServingRegionParams(Params):
     @model_validator(mode="after")
     def _source(self) -> ServingRegionParams:
         if (self.url is None) == (self.session is None):
-            raise ValueError("give exactly one of url or session")
+            raise ValueError(_ONE_SOURCE)
         if self.wait_s and (self.url is None or self.expect_region is None):
-            raise ValueError("wait_s needs url and expect_region")
+            raise ValueError(_WAIT_NEEDS)
         return self
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from pydantic import Field, model_validator
 
@@ -14,7 +15,12 @@ from chaosrun.probes.base import Probe, ProbeOutput
 SEVERITY = ("ALARM", "INSUFFICIENT_DATA", "OK")
 
 
+_ONE_SELECTOR = "give exactly one of alarm_names or alarm_name_prefix"
+
+
 class AlarmStateParams(Params):
+    rules: ClassVar[tuple[str, ...]] = (_ONE_SELECTOR,)
+
     alarm_names: list[str] | None = Field(None, description="alarm names")
     alarm_name_prefix: str | None = Field(None, description="or: every alarm with this prefix")
     region: str | None = None
@@ -22,7 +28,7 @@ class AlarmStateParams(Params):
     @model_validator(mode="after")
     def _one(self) -> AlarmStateParams:
         if bool(self.alarm_names) == bool(self.alarm_name_prefix):
-            raise ValueError("give alarm_names or alarm_name_prefix")
+            raise ValueError(_ONE_SELECTOR)
         return self
 
 

@@ -7,7 +7,7 @@ component answers the same API from its own health state).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
@@ -15,8 +15,12 @@ from chaosrun.faults.base import Params
 from chaosrun.plugins import PROBES
 from chaosrun.probes.base import Probe, ProbeOutput
 
+_ONE_ZONE = "give exactly one of hosted_zone_id or zone_name"
+
 
 class DnsAnswerParams(Params):
+    rules: ClassVar[tuple[str, ...]] = (_ONE_ZONE,)
+
     record_name: str = Field(description="e.g. api.example.com")
     record_type: str = Field("A", description="A, AAAA, CNAME, TXT ...")
     hosted_zone_id: str | None = Field(None, description="the zone id (or give zone_name)")
@@ -28,7 +32,7 @@ class DnsAnswerParams(Params):
     @model_validator(mode="after")
     def _zone(self) -> DnsAnswerParams:
         if (self.hosted_zone_id is None) == (self.zone_name is None):
-            raise ValueError("give hosted_zone_id or zone_name")
+            raise ValueError(_ONE_ZONE)
         return self
 
 
