@@ -347,6 +347,7 @@ def run_one(
                 variables=config_vars,
                 secret_variables=secret_vars,
                 secret_config_keys=loaded.secret_config_keys,
+                locate=loaded.locate,
                 experiment_file=str(path),
                 sandbox=args.sandbox,
                 alert_settings=_alert_settings(args.alerts),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,9 @@ class RunOptions:
     #: configuration keys the experiment file declares ``secret: true``
     #: (:attr:`LoadedExperiment.secret_config_keys`): masked also when a variable replaced them
     secret_config_keys: tuple[str, ...] = ()
+    #: ``(file, line)`` of a field path of the experiment (:meth:`LoadedExperiment.locate`):
+    #: problems found when the run starts (after ``${...}`` substitution) then name their line
+    locate: Callable[[tuple[str | int, ...]], tuple[str, int | None]] | None = None
     #: path of the experiment, recorded in the journal and the ledger
     experiment_file: str | None = None
     #: use this run id instead of a fresh one

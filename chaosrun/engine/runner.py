@@ -176,7 +176,7 @@ class Runner:
         )
         self.executor = executor
         try:
-            regions = validate_experiment(experiment, self.settings, executor)
+            regions = validate_experiment(experiment, self.settings, executor, self.options.locate)
             # the default region says where AWS activities went; a run with none leaves it out,
             # as resolving it from a config-file profile would import boto3 for nothing
             if regions or self._uses_aws():

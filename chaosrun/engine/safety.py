@@ -5,6 +5,7 @@ allowed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chaoslib.activity import ensure_activity_is_valid
@@ -12,59 +13,103 @@ from chaoslib.exceptions import ChaosException
 from chaoslib.hypothesis import ensure_hypothesis_tolerance_is_valid
 
 from chaosrun.engine.activities import ActivityExecutor, plugin_kind, provider_name
-from chaosrun.errors import InvalidInput, SafetyViolation
+from chaosrun.engine.located import ArgumentsInvalid, Locate, Problems
+from chaosrun.errors import InvalidInput, InvalidParameters, SafetyViolation
 from chaosrun.experiment.extensions import ChaosrunSettings
-from chaosrun.faults.base import parse_params
+from chaosrun.experiment.source import FieldPath
+from chaosrun.faults.base import Params, parse_params
 from chaosrun.plugins import FAULTS, PROBES
 
 
-def _label(activity: dict[str, Any], section: str, index: int) -> str:
-    return f"{section}[{index}] ({activity.get('name') or activity.get('ref') or '?'})"
-
-
 def validate_experiment(
-    experiment: dict[str, Any], settings: ChaosrunSettings, executor: ActivityExecutor
+    experiment: dict[str, Any],
+    settings: ChaosrunSettings,
+    executor: ActivityExecutor,
+    locate: Locate | None = None,
 ) -> list[str]:
-    """Raise :class:`InvalidInput` listing every problem; returns the fault regions used."""
-    problems: list[str] = []
+    """Raise :class:`InvalidInput` listing every problem; returns the fault regions used.
+
+    With ``locate`` each problem names its file and line; a problem in an activity that a
+    ``ref`` points to is reported at that activity (once), where it can be fixed.
+    """
     if not isinstance(experiment, dict):
         raise InvalidInput("the experiment must be a mapping")
+    problems = Problems(locate)
     if not isinstance(experiment.get("method"), list):
-        problems.append("method: a list of activities is required")
-    hypothesis = experiment.get("steady-state-hypothesis") or {}
-    sections = [
-        ("steady-state-hypothesis.probes", list(hypothesis.get("probes") or [])),
-        ("method", list(experiment.get("method") or [])),
-        ("rollbacks", list(experiment.get("rollbacks") or [])),
-    ]
+        problems.add(("method",), None, "a list of activities is required")
+    entries = _activities(experiment)
+    # where each activity is, to report a problem of a `ref`'s target at the target
+    paths = {id(a): path for path, a in entries} if locate is not None else {}
     regions: list[str] = []
-    for section, activities in sections:
-        for index, activity in enumerate(activities):
-            label = _label(activity, section, index) if isinstance(activity, dict) else section
-            if not isinstance(activity, dict):
-                problems.append(f"{label}: an activity must be a mapping")
-                continue
-            try:
-                ensure_activity_is_valid(activity)
-                resolved = executor.resolve(activity)
-                executor.pauses(resolved)
-                executor.timeout(resolved)
-                if section.startswith("steady"):
-                    if "tolerance" not in resolved:
-                        raise InvalidInput("a hypothesis probe needs a tolerance")
-                    ensure_hypothesis_tolerance_is_valid(resolved["tolerance"])
-                kind = plugin_kind(resolved)
-                if kind == "fault" and section == "rollbacks":
-                    raise InvalidInput(
-                        "faults cannot run as rollbacks; chaosrun restores faults itself"
-                    )
-                if kind is not None:
-                    regions.extend(_check_plugin(resolved, kind, executor, settings))
-            except (ChaosException, InvalidInput) as exc:
-                problems.append(f"{label}: {exc}")
-    if problems:
-        raise InvalidInput("the experiment is invalid:\n  " + "\n  ".join(problems))
+    for path, activity in entries:
+        if not isinstance(activity, dict):
+            problems.add(path, None, "an activity must be a mapping")
+            continue
+        name = activity.get("name") or activity.get("ref") or "?"
+        at = path
+        try:
+            _chaoslib_check(ensure_activity_is_valid, activity)
+            resolved = executor.resolve(activity)
+            at = paths.get(id(resolved), path)
+            executor.pauses(resolved)
+            executor.timeout(resolved)
+            if path[0] == "steady-state-hypothesis":
+                if "tolerance" not in resolved:
+                    raise InvalidInput("a hypothesis probe needs a tolerance")
+                _chaoslib_check(ensure_hypothesis_tolerance_is_valid, resolved["tolerance"])
+            kind = plugin_kind(resolved)
+            if kind == "fault" and path[0] == "rollbacks":
+                at = path
+                raise InvalidInput(
+                    "faults cannot run as rollbacks; chaosrun restores faults itself"
+                )
+            if kind is not None:
+                regions.extend(_check_plugin(resolved, kind, executor, settings))
+        except ArgumentsInvalid as exc:
+            problems.arguments(at, name, exc)
+        except (ChaosException, InvalidInput) as exc:
+            problems.add(at, name, str(exc))
+    if problems.found:
+        raise InvalidInput(
+            "the experiment is invalid (nothing was changed; fix these and run again):\n  "
+            + "\n  ".join(problems.found)
+        )
     return sorted(set(regions))
+
+
+def _activities(experiment: dict[str, Any]) -> list[tuple[FieldPath, Any]]:
+    """Every activity the run may execute, with its field path."""
+    hypothesis = experiment.get("steady-state-hypothesis") or {}
+    sections: list[tuple[FieldPath, Any]] = [
+        (("steady-state-hypothesis", "probes"), hypothesis.get("probes")),
+        (("method",), experiment.get("method")),
+        (("rollbacks",), experiment.get("rollbacks")),
+    ]
+    return [
+        ((*section, i), activity)
+        for section, activities in sections
+        for i, activity in enumerate(activities or [])
+    ]
+
+
+def _chaoslib_check(check: Callable[[Any], object], value: Any) -> None:
+    """chaoslib raises ValueError or TypeError, not a ChaosException, for a provider it cannot
+    inspect (a builtin without a signature, say): an invalid activity all the same."""
+    try:
+        check(value)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(
+            f"chaoslib cannot check this provider ({type(exc).__name__}: {exc}); point it at a "
+            "Python function of your own whose signature chaoslib can read and bind the "
+            "arguments to (wrap a builtin in one)"
+        ) from None
+
+
+def _params(model: type[Params], owner: str, arguments: dict[str, Any]) -> Params:
+    try:
+        return parse_params(model, owner, arguments)
+    except InvalidParameters as exc:
+        raise ArgumentsInvalid(str(exc), owner, model, arguments) from None
 
 
 def _check_plugin(
@@ -74,10 +119,10 @@ def _check_plugin(
     arguments = executor.arguments(activity)
     if kind == "probe":
         probe_cls = PROBES.get(name)
-        parse_params(probe_cls.params_model, probe_cls.name, arguments)
+        _params(probe_cls.params_model, probe_cls.name, arguments)
         return []
     fault_cls = FAULTS.get(name)
-    params = parse_params(fault_cls.params_model, fault_cls.name, arguments)
+    params = _params(fault_cls.params_model, fault_cls.name, arguments)
     regions = list(getattr(params, "regions", None) or [executor.ctx.clients.default_region])
     # an ARN carries its region; a global one has none, and the parameters' region stands
     found = [(a, _arn_region(a) or regions[0]) for a in getattr(params, "arns", None) or []]

@@ -177,6 +177,7 @@ class GameDay:
             options=RunOptions(
                 experiment_file=str(path),
                 secret_config_keys=loaded.secret_config_keys,
+                locate=loaded.locate,
                 sandbox=self.plan.environment.sandbox,
                 handle_signals=False,
                 alert_settings=self.alert_settings,
