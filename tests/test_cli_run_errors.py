@@ -66,8 +66,12 @@ def test_unwritable_combined_summary_exits_3(steps, capsys) -> None:
     assert "error: could not write the combined summary" in capsys.readouterr().err
 
 
-def test_activity_chaoslib_cannot_inspect_is_invalid_input(steps, capsys, caplog) -> None:
-    # chaoslib's validation raises ValueError (not ChaosException) for a builtin's signature
+def test_activity_chaoslib_cannot_inspect_is_invalid_input(
+    steps, capsys, caplog, monkeypatch
+) -> None:
+    # chaoslib's validation raises ValueError (not ChaosException) for a builtin's signature;
+    # the loader reports it first (test_validate_run_parity), the engine's own handling is tested
+    monkeypatch.setattr("chaosrun.experiment.loader.check_python_providers", lambda *_: [])
     exp = _experiment(steps / "builtin.yaml", [_python("nap", "time", "sleep")])
     with caplog.at_level(logging.INFO, logger="chaosrun.cli.cmd_run"):
         assert main(["run", str(exp)]) == 2

@@ -15,6 +15,7 @@ from typing import Any
 
 from chaosrun.errors import InvalidInput
 from chaosrun.experiment.extensions import Monitoring
+from chaosrun.experiment.schedule_rules import runtime_hypothesis, schedule_conflicts
 
 #: seconds between checks during the method when a CTK strategy asks for them without a
 #: frequency (the default of ``chaos run --hypothesis-frequency``)
@@ -40,31 +41,18 @@ class HypothesisSchedule:
     fail_fast_ratio: float = 0.0
 
 
-def _runtime_hypothesis(experiment: dict[str, Any]) -> dict[str, Any]:
-    runtime = experiment.get("runtime") or {}
-    return dict(runtime.get("hypothesis") or {}) if isinstance(runtime, dict) else {}
-
-
 def hypothesis_schedule(experiment: dict[str, Any], monitoring: Monitoring) -> HypothesisSchedule:
-    """The schedule of an experiment; InvalidInput when the two blocks contradict each other."""
-    ctk = _runtime_hypothesis(experiment)
+    """The schedule of an experiment; InvalidInput when the two blocks contradict each other
+    (:func:`schedule_conflicts`, a leaf module so that ``chaosrun validate`` reports the same)."""
+    ctk = runtime_hypothesis(experiment)
     strategy = str(ctk.get("strategy") or "default")
     if strategy not in STRATEGIES:
         known = ", ".join(sorted(STRATEGIES))
         raise InvalidInput(f"runtime.hypothesis.strategy {strategy!r} is not one of {known}")
+    conflicts = schedule_conflicts(experiment, monitoring)
+    if conflicts:
+        raise InvalidInput(conflicts[0].message)
     frequency = ctk.get("frequency")
-    if frequency is not None and monitoring.interval is not None:
-        raise InvalidInput(
-            f"runtime.hypothesis.frequency ({frequency}) and chaosrun.monitoring.interval "
-            f"({monitoring.interval}) both set the seconds between checks during the method: "
-            "keep one of them"
-        )
-    both = "fail_fast" in ctk and "fail_fast" in monitoring.model_fields_set
-    if both and bool(ctk["fail_fast"]) != monitoring.fail_fast:
-        raise InvalidInput(
-            f"runtime.hypothesis.fail_fast ({ctk['fail_fast']}) and "
-            f"chaosrun.monitoring.fail_fast ({monitoring.fail_fast}) disagree: keep one of them"
-        )
     if strategy == "skip":
         return HypothesisSchedule(strategy=strategy, before=False, after=False)
     interval: float | None = None

@@ -28,6 +28,7 @@ from chaosrun.errors import ExperimentInvalid, InvalidInput, ValidationIssue
 from chaosrun.experiment.extensions import ChaosrunSettings
 from chaosrun.experiment.hypotheses import expand_hypothesis
 from chaosrun.experiment.model import Experiment
+from chaosrun.experiment.python_providers import check_python_providers
 from chaosrun.experiment.secret_config import secret_config_keys
 from chaosrun.experiment.source import (
     SUFFIXES,
@@ -42,6 +43,7 @@ from chaosrun.experiment.validate import (
     check_optional_packages,
     check_plugin_arguments,
     check_refs,
+    check_schedule,
     issues_from_errors,
 )
 
@@ -176,6 +178,8 @@ def _issues_for(
     issues += check_names(raw, lines)
     issues += check_plugin_arguments(raw, lines)
     issues += check_optional_packages(raw, lines)
+    issues += check_schedule(raw, lines)
+    issues += check_python_providers(raw, lines)
     if issues or model is None or not hypothesis_ok:
         return _sorted(issues), None
     return [], LoadedExperiment(

@@ -19,7 +19,9 @@ from pydantic import BaseModel, Tag, ValidationError
 from pydantic_core import ErrorDetails
 
 from chaosrun.errors import ValidationIssue
+from chaosrun.experiment.extensions import Monitoring
 from chaosrun.experiment.model import PLACEHOLDER
+from chaosrun.experiment.schedule_rules import schedule_conflicts
 from chaosrun.experiment.source import FieldPath, LineMap, format_path
 from chaosrun.plugins import FAULTS, PROBES
 
@@ -415,6 +417,20 @@ def check_names(raw: Any, lines: LineMap) -> list[ValidationIssue]:
     return out
 
 
+def check_schedule(raw: Any, lines: LineMap) -> list[ValidationIssue]:
+    """``runtime.hypothesis`` and ``chaosrun.monitoring`` must not contradict each other: the
+    engine refuses such an experiment before running it, in these words."""
+    if not isinstance(raw, dict):
+        return []
+    try:
+        monitoring = Monitoring.model_validate(
+            mapping(mapping(raw.get("chaosrun")).get("monitoring"))
+        )
+    except ValidationError:
+        return []  # the experiment model reports it
+    return [issue(lines, c.path, c.message) for c in schedule_conflicts(raw, monitoring)]
+
+
 # -- registered faults and probes ---------------------------------------------------------------
 
 
@@ -453,6 +469,20 @@ def check_optional_packages(raw: Any, lines: LineMap) -> list[ValidationIssue]:
     return out
 
 
+def python_providers(
+    activities: Iterable[tuple[FieldPath, dict[str, Any]]],
+) -> Iterator[tuple[FieldPath, dict[str, Any], str, str]]:
+    """``(path of the provider, provider, module, func)`` of the python providers among
+    ``activities`` that name a module and a function."""
+    for path, activity in activities:
+        provider = activity.get("provider")
+        if not isinstance(provider, dict) or provider.get("type") != "python":
+            continue
+        module, func = provider.get("module"), provider.get("func")
+        if isinstance(module, str) and module and isinstance(func, str) and func:
+            yield (*path, "provider"), provider, module, func
+
+
 def check_plugin_arguments(raw: Any, lines: LineMap) -> list[ValidationIssue]:
     """Validate ``arguments`` of python providers naming a registered fault or probe.
 
@@ -460,15 +490,8 @@ def check_plugin_arguments(raw: Any, lines: LineMap) -> list[ValidationIssue]:
     (and model-wide errors, which may depend on it) are left for the run.
     """
     out: list[ValidationIssue] = []
-    for path, activity in iter_activities(raw):
-        provider = activity.get("provider")
-        if not isinstance(provider, dict) or provider.get("type") != "python":
-            continue
-        module, func = provider.get("module"), provider.get("func")
-        if not isinstance(module, str) or not isinstance(func, str):
-            continue
+    for ppath, provider, module, func in python_providers(iter_activities(raw)):
         name = f"{module}.{func}"
-        ppath: FieldPath = (*path, "provider")
         try:
             # only the provider's own module is imported (every plugin just for a suggestion)
             plugin = FAULTS.find(name) or PROBES.find(name)
