@@ -70,14 +70,29 @@ def test_activity_chaoslib_cannot_inspect_is_invalid_input(
     steps, capsys, caplog, monkeypatch
 ) -> None:
     # chaoslib's validation raises ValueError (not ChaosException) for a builtin's signature;
-    # the loader reports it first (test_validate_run_parity), the engine's own handling is tested
+    # the loader reports it first (test_validate_run_parity), the engine's own check is tested
     monkeypatch.setattr("chaosrun.experiment.loader.check_python_providers", lambda *_: [])
     exp = _experiment(steps / "builtin.yaml", [_python("nap", "time", "sleep")])
+    assert main(["run", str(exp)]) == 2
+    err = capsys.readouterr().err
+    assert f"{exp}:" in err
+    assert "method[0] (nap): chaoslib cannot check this provider (ValueError" in err
+    assert not any(r.exc_info for r in caplog.records)  # an invalid activity, not a crash
+
+
+def test_an_exception_before_the_first_phase_is_invalid_input(
+    steps, capsys, caplog, monkeypatch
+) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("preparation broke")
+
+    monkeypatch.setattr("chaosrun.engine.runner.validate_experiment", broken)
+    exp = _experiment(steps / "exp.yaml", [_python("ok", "steps", "ok")])
     with caplog.at_level(logging.INFO, logger="chaosrun.cli.cmd_run"):
         assert main(["run", str(exp)]) == 2
     err = capsys.readouterr().err
-    assert f"error: {exp}: invalid experiment" in err
-    assert "ValueError" in err and "nothing was changed" in err
+    assert f"error: {exp}: invalid experiment, it could not be prepared" in err
+    assert "RuntimeError: preparation broke" in err and "nothing was changed" in err
     assert any(r.exc_info for r in caplog.records)  # the traceback, shown with -v
 
 
