@@ -55,3 +55,19 @@ def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) 
         cli.main(["--version"])
     assert exited.value.code == 0
     assert capsys.readouterr().out.strip() == f"chaosrun {__version__}"
+
+
+def test_parsing_a_run_imports_neither_the_engine_nor_the_loader() -> None:
+    """`chaosrun run` imports the loader and the engine in its handler, with the collector
+    paused (chaosrun.cli.collector); building its parser must not pull them in earlier."""
+    probe = (
+        "import sys\n"
+        "from chaosrun.cli.main import build_parser\n"
+        "build_parser(['run', 'x.yaml'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('chaosrun.engine', "
+        "'chaosrun.experiment.loader', 'pydantic'))))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]"

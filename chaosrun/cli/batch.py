@@ -14,8 +14,6 @@ import threading
 from collections.abc import Callable, Sequence
 from types import FrameType
 
-from chaosrun.engine.signals import StopSignalHandlers
-
 NOT_RUN = "not run"
 
 
@@ -32,6 +30,10 @@ class BatchInterrupt:
         self.reason: str | None = None
         #: aborts the experiment being started, if any (``Runner.abort``)
         self.abort: Callable[[str], None] | None = None
+        # here, not at module level: the sub-command's parser must not import the engine (a run
+        # imports it later, with the collector paused: chaosrun.cli.collector)
+        from chaosrun.engine.signals import StopSignalHandlers
+
         self._handlers = StopSignalHandlers()
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
