@@ -143,8 +143,18 @@ class ProcessRun:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._cancelled = False
+        #: run() has returned: its process was reaped, so its group id may belong to another
+        #: process group by now and must never be signalled again
+        self._returned = False
 
     def run(self) -> dict[str, Any]:
+        try:
+            return self._run()
+        finally:
+            with self._lock:  # waits for a kill() in progress; every later kill() is a no-op
+                self._returned = True
+
+    def _run(self) -> dict[str, Any]:
         command, shell = _command(self.activity, self.configuration, self.secrets)
         timeout = self.activity["provider"].get("timeout")
         with self._lock:  # kill() either sees the process or stops it from starting
@@ -182,13 +192,18 @@ class ProcessRun:
         }
 
     def kill(self, grace: float = KILL_GRACE) -> Kill | None:
-        """End the process group if it is still running; None if there was nothing to kill."""
+        """End the process group if it is still running; None if there was nothing to kill.
+
+        Once :meth:`run` has returned this does nothing: the leader was reaped, and its pid (the
+        group id) may since lead an unrelated process group. The lock is held while killing, so
+        run() cannot return (and be taken as finished) half-way through a kill.
+        """
         with self._lock:
             self._cancelled = True
             proc = self._proc
-        if proc is None:
-            return None
-        proc.poll()  # a leader that exited on its own is reaped and no longer counts
-        if not _group_alive(proc.pid):
-            return None
-        return kill_group(proc, grace)
+            if proc is None or self._returned:
+                return None
+            proc.poll()  # a leader that exited on its own is reaped and no longer counts
+            if not _group_alive(proc.pid):
+                return None
+            return kill_group(proc, grace)

@@ -25,8 +25,9 @@ from chaosrun.gameday.plan import StopConditions
 
 log = logging.getLogger(__name__)
 
-#: told of each process probe before it starts, so that it can be killed from another thread
-OnProcess = Callable[[ProcessRun], None]
+#: told of each process probe before it starts, so that it can be killed from another thread,
+#: and told None once it has ended, so that nothing keeps (and later kills) a finished one
+OnProcess = Callable[[ProcessRun | None], None]
 
 
 def run_probe(probe: dict[str, Any], on_process: OnProcess | None = None) -> Any:
@@ -34,9 +35,13 @@ def run_probe(probe: dict[str, Any], on_process: OnProcess | None = None) -> Any
     if not is_process(probe):
         return run_activity(probe, {}, {})
     process = ProcessRun(probe, {}, {})
-    if on_process is not None:
-        on_process(process)
-    return process.run()
+    if on_process is None:
+        return process.run()
+    on_process(process)
+    try:
+        return process.run()
+    finally:
+        on_process(None)
 
 
 def tripped(
@@ -105,10 +110,11 @@ class StopWatcher:
         if self._thread.is_alive():
             self._thread.join(timeout=self.conditions.interval + 5)
 
-    def _track(self, process: ProcessRun) -> None:
+    def _track(self, process: ProcessRun | None) -> None:
+        """Remember the probe process running now (None: it ended), for stop() to kill."""
         with self._lock:
             self._process = process
-        if self._stop.is_set():  # stop() may have looked before this process was registered
+        if process is not None and self._stop.is_set():  # stop() may have looked before this
             process.kill()
 
     def _loop(self) -> None:
