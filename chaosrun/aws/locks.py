@@ -3,8 +3,9 @@
 Before a fault changes a resource it tags it ``chaosrun:lock = <run_id>@<host>``. Another run,
 on this machine or any other, that finds the tag refuses to fault the resource a second time.
 The tag is removed once the change is restored, or at once if the run ends up not changing the
-resource (its snapshot failed, a cancel came first); a tag that cannot be removed is reported
-with :class:`LockNotReleased`, as it blocks the resource for every later run.
+resource (its snapshot failed, a cancel came first), and only while its value still names this
+run: a tag removed by hand and since taken by another run stays that run's. A tag that cannot be
+removed is reported with :class:`LockNotReleased`, as it blocks the resource for every later run.
 
 Cost matters with large fan-outs (every call is an AWS round trip): for resource types the
 Resource Groups Tagging API covers, the lock holders of a whole region are read with one
@@ -30,11 +31,14 @@ LOCK_TAG = "chaosrun:lock"
 
 log = logging.getLogger(__name__)
 
+#: a target and why its lock tag could not be read or removed
+Failure = tuple[Target, BaseException]
+
 
 class LockNotReleased(ChaosrunError):
     """Lock tags that could not be removed: other runs refuse these resources until they are."""
 
-    def __init__(self, failed: list[tuple[Target, BaseException]]) -> None:
+    def __init__(self, failed: list[Failure]) -> None:
         self.targets = [t for t, _ in failed]
         causes = "; ".join(f"{t} [{t.arn}]: {type(e).__name__}: {e}" for t, e in failed)
         super().__init__(
@@ -163,6 +167,14 @@ class TagLocks:
 
     def values(self, targets: Iterable[Target]) -> dict[str, str]:
         """Current lock tag values of ``targets`` (ARN -> value), whoever holds them."""
+        values, failed = self._read(targets)
+        if failed:
+            raise failed[0][1]
+        return values
+
+    def _read(self, targets: Iterable[Target]) -> tuple[dict[str, str], list[Failure]]:
+        """Lock tag values of ``targets`` (ARN -> value), and the targets whose tags could not
+        be read, with the cause. One ``GetResources`` per kind and region where it applies."""
         batched, single = self._split(targets)
         values: dict[str, str] = {}
         for (kind, region), group in batched.items():
@@ -175,12 +187,17 @@ class TagLocks:
                 single.extend(group)
                 continue
             values.update({t.arn: locked[t.arn] for t in group if t.arn in locked})
+        failed: list[Failure] = []
         for t in single:
             adapter = ADAPTERS[t.kind]
-            value = adapter.get(self.clients.client(adapter.service, t.region), t).get(LOCK_TAG)
+            try:
+                value = adapter.get(self.clients.client(adapter.service, t.region), t).get(LOCK_TAG)
+            except Exception as exc:
+                failed.append((t, exc))
+                continue
             if value:
                 values[t.arn] = value
-        return values
+        return values, failed
 
     def holders(
         self, targets: Iterable[Target], known_tags: dict[str, dict[str, str]] | None = None
@@ -199,20 +216,47 @@ class TagLocks:
         self._write(list(targets), remove=False)
 
     def release(self, targets: Iterable[Target]) -> None:
-        """Remove the lock from ``targets``, which this run holds (no other run can take them
-        while the tag is there, so there is nothing to check first).
+        """Remove this run's lock from ``targets``, where the tag still names this run.
 
-        Every target is tried; :class:`LockNotReleased` names those whose tag stayed.
+        A tag removed by hand may since have been taken by another run (from any host): that
+        lock is left alone, as is a target with no tag, both logged. The values are read first,
+        as :meth:`holders` reads them (one ``GetResources`` per kind and region where the tagging
+        API applies). Every target is tried; :class:`LockNotReleased` names those whose tag stayed
+        because reading or removing it failed.
         """
-        targets = list(targets)
+        targets = [t for t in targets if t.kind in ADAPTERS]  # others are locked in the ledger
+        if not targets:
+            return
         try:
-            failed = self._write(targets, remove=True)
+            values, failed = self._read(targets)
+        except Exception as exc:  # before any answer (e.g. no client for a region): none read
+            values, failed = {}, [(t, exc) for t in targets]
+        unread = {t.arn for t, _ in failed}
+        ours = [t for t in targets if t.arn not in unread and self._ours(t, values.get(t.arn))]
+        try:
+            failed += self._write(ours, remove=True)
         except Exception as exc:  # before any call (e.g. no client for a region): none removed
-            failed = [(t, exc) for t in targets]
+            failed += [(t, exc) for t in ours]
         if failed:
             raise LockNotReleased(failed)
 
-    def _write(self, targets: list[Target], *, remove: bool) -> list[tuple[Target, BaseException]]:
+    def _ours(self, target: Target, value: str | None) -> bool:
+        """Whether ``value`` (the target's lock tag) is this run's; logs why not otherwise."""
+        if value is None:
+            log.info("%s [%s]: no %s tag left to remove", target, target.arn, LOCK_TAG)
+            return False
+        if lock_run_id(value) != self.run_id:
+            log.info(
+                "%s [%s]: %s is now %s, another run's lock; left in place",
+                target,
+                target.arn,
+                LOCK_TAG,
+                value,
+            )
+            return False
+        return True
+
+    def _write(self, targets: list[Target], *, remove: bool) -> list[Failure]:
         """Set or remove the tag on ``targets``. Setting stops at the first error (raised);
         removing tries them all and returns the targets it failed on, with the cause."""
         batched, single = self._split(targets)
@@ -230,7 +274,7 @@ class TagLocks:
                 jobs.append(([t], partial(adapter.delete, client, t, LOCK_TAG)))
             else:
                 jobs.append(([t], partial(adapter.put, client, t, LOCK_TAG, value)))
-        failed: list[tuple[Target, BaseException]] = []
+        failed: list[Failure] = []
         if not jobs:
             return failed
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(jobs))) as pool:
