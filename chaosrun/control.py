@@ -19,7 +19,9 @@ Under ``chaosrun run`` this control is not needed (the engine restores itself) a
 
 A fault injected under plain ``chaos run`` *without* this control logs a warning naming it, and
 its run is restored when the Python process exits (a process killed outright cannot: then
-``chaosrun rollback --run RUN`` does it).
+``chaosrun rollback --run RUN`` does it). At exit, fault calls still in flight (the process
+exits on a signal while a fan-out runs) are cancelled and waited for first; one still running
+after :data:`EXIT_GRACE` seconds leaves the run unrestored, for ``chaosrun rollback``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import logging
 import threading
 from typing import Any
 
+from chaosrun.faults.providers import IN_FLIGHT
 from chaosrun.faults.runtime import (
     FaultContext,
     active_context,
@@ -42,8 +45,12 @@ _lock = threading.Lock()
 _results: list[dict[str, Any]] = []
 #: set while an experiment that declares this control runs (configure -> cleanup)
 _declared = threading.Event()
-#: standalone runs already warned about and guarded at exit
+#: standalone runs already warned about (once per run)
 _guarded: set[str] = set()
+#: standalone runs the exit hook restores (run id -> context)
+_exit_restores: dict[str, FaultContext] = {}
+#: seconds to wait at exit for fault calls in flight (the engine's default ``fault_grace``)
+EXIT_GRACE = 60.0
 
 
 def _restore(configuration: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -88,6 +95,7 @@ def guard_standalone(ctx: FaultContext) -> None:
         if _declared.is_set() or ctx.run_id in _guarded:
             return
         _guarded.add(ctx.run_id)
+        _exit_restores[ctx.run_id] = ctx
     log.warning(
         "chaosrun fault injected under plain `chaos run` without chaosrun's control, so the "
         "experiment will not restore it. Declare the control in the experiment (controls: "
@@ -110,10 +118,36 @@ def _at_exit(func: Any, *args: Any) -> None:
     register(func, *args)
 
 
+def unregister_exit_restore(run_id: str | None = None) -> None:
+    """Do not restore ``run_id`` (every run if None) at exit: its owner restores it itself."""
+    with _lock:
+        if run_id is None:
+            _exit_restores.clear()
+        else:
+            _exit_restores.pop(run_id, None)
+
+
 def _restore_at_exit(ctx: FaultContext) -> None:
-    """Restore a guarded run unless someone took it over (the control or an engine replaced
-    or cleared the active context) -- they restore it themselves."""
-    if current_context() is not ctx:
+    """Restore a guarded run unless it was unregistered or someone took it over (the control or
+    an engine replaced or cleared the active context) -- they restore it themselves.
+
+    Fault calls still in flight are cancelled and waited for first. If one is still running
+    after :data:`EXIT_GRACE`, the run is left alone: a write landing after the restore would
+    stay while the ledger said settled and the lock was gone; left pending (and locked), it is
+    restored by ``chaosrun rollback`` once this process is gone.
+    """
+    with _lock:
+        if _exit_restores.pop(ctx.run_id, None) is not ctx or current_context() is not ctx:
+            return
+    if not IN_FLIGHT.cancel_and_wait(ctx, EXIT_GRACE):
+        log.error(
+            "chaosrun did not restore run %s at exit: a fault call was still running after "
+            "%.0f s, and a restore now could be undone by its late write. Once this process "
+            "has exited, run `chaosrun rollback --run %s`.",
+            ctx.run_id,
+            EXIT_GRACE,
+            ctx.run_id,
+        )
         return
     _restore_logged(
         None, f"chaosrun restore at exit failed. Run `chaosrun rollback --run {ctx.run_id}`"

@@ -25,6 +25,7 @@ def lam():
         client = boto3.client("lambda", region_name=REGION)
         client.put_function_concurrency(FunctionName="orders", ReservedConcurrentExecutions=25)
         yield client
+    control.unregister_exit_restore()  # a run left unrestored must not be restored at exit
     set_active_context(None)
 
 

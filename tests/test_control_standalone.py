@@ -5,6 +5,7 @@ is restored when the process exits."""
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import boto3
@@ -15,6 +16,9 @@ from lambda_fixtures import REGION, execution_role, make_function
 from moto import mock_aws
 
 from chaosrun import control
+from chaosrun.errors import RunAborted
+from chaosrun.faults.awslambda import throttle
+from chaosrun.faults.lambda_throttle import Throttle
 from chaosrun.faults.runtime import current_context, set_active_context
 
 THROTTLE = {"type": "python", "module": "chaosrun.faults.awslambda", "func": "throttle"}
@@ -30,6 +34,7 @@ def lam(monkeypatch):
     with mock_aws():
         make_function("orders", execution_role("r"))
         yield boto3.client("lambda", region_name=REGION), exit_hooks
+    control.unregister_exit_restore()
     set_active_context(None)
 
 
@@ -71,5 +76,92 @@ def test_an_exit_hook_leaves_a_run_someone_took_over(lam) -> None:
     run_experiment(_throttle_experiment())
     [(hook, *args)] = exit_hooks
     set_active_context(None)  # e.g. the control restored and forgot it
+    hook(*args)
+    assert _reserved(client) == 0
+
+
+class HeldCall:
+    """A throttle call in a thread whose write blocks until ``release``: a fault call still in
+    flight when the process exits (a signal, or a background activity)."""
+
+    def __init__(self) -> None:
+        self.started, self.release = threading.Event(), threading.Event()
+        self.thread = threading.Thread(
+            target=throttle, kwargs={"names": ["orders"], "reserved_concurrency": 0}, daemon=True
+        )
+
+    def start(self) -> None:
+        self.thread.start()
+        assert self.started.wait(10)  # intent recorded, the write not made yet
+
+    def finish(self) -> None:
+        self.release.set()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def held(lam, monkeypatch):
+    call = HeldCall()
+    inject = Throttle.inject
+
+    def held_inject(self, target, before):  # type: ignore[no-untyped-def]
+        call.started.set()
+        call.release.wait(10)
+        return inject(self, target, before)
+
+    monkeypatch.setattr(Throttle, "inject", held_inject)
+    yield call
+    call.finish()  # never let the write outlive the moto mock
+
+
+def test_the_exit_restore_waits_for_a_fault_call_in_flight(lam, held) -> None:
+    client, exit_hooks = lam
+    held.start()
+    [(hook, *args)] = exit_hooks
+    at_exit = threading.Thread(target=hook, args=args, daemon=True)
+    at_exit.start()
+    at_exit.join(0.5)
+    assert at_exit.is_alive()  # waiting for the call, not restoring under it
+    held.finish()  # the write lands
+    at_exit.join(10)
+    ctx = current_context()
+    assert ctx is not None and ctx.cancel.is_set()
+    assert _reserved(client) is None  # restored after the write, not before
+    assert not ctx.ledger.load(ctx.run_id).pending
+
+
+def test_a_call_still_running_after_the_grace_leaves_the_run_for_rollback(
+    lam, held, monkeypatch, caplog
+) -> None:
+    client, exit_hooks = lam
+    monkeypatch.setattr(control, "EXIT_GRACE", 0.2)
+    held.start()
+    [(hook, *args)] = exit_hooks
+    with caplog.at_level(logging.ERROR, logger="chaosrun.control"):
+        hook(*args)
+    held.finish()
+    ctx = current_context()
+    assert ctx is not None
+    [error] = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert f"chaosrun rollback --run {ctx.run_id}" in error
+    assert _reserved(client) == 0  # the late write landed; nothing claims it was restored
+    assert ctx.ledger.load(ctx.run_id).pending
+
+
+def test_a_fault_call_after_the_exit_hook_cancelled_the_run_is_refused(lam) -> None:
+    client, exit_hooks = lam
+    run_experiment(_throttle_experiment())
+    [(hook, *args)] = exit_hooks
+    hook(*args)
+    with pytest.raises(RunAborted, match="not injected"):
+        throttle(names=["orders"], reserved_concurrency=0)
+    assert _reserved(client) is None
+
+
+def test_an_unregistered_run_is_not_restored_at_exit(lam) -> None:
+    client, exit_hooks = lam
+    run_experiment(_throttle_experiment())
+    [(hook, *args)] = exit_hooks
+    control.unregister_exit_restore()
     hook(*args)
     assert _reserved(client) == 0
