@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,31 @@ def _started(log: Path) -> list[str]:
     return log.read_text().splitlines() if log.exists() else []
 
 
+def signalled(
+    tmp_path: Path, target: Path, ready: Callable[[], bool], sig: signal.Signals
+) -> tuple[int, str, str]:
+    """``chaosrun run target --reports-dir reports``, sent ``sig`` once ``ready()``: exit code,
+    stdout and stderr."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chaosrun", "run", str(target), "--reports-dir", "reports"],
+        env=_env(tmp_path),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for _ in range(600):  # poll; the bound only keeps a broken run from hanging
+        if ready() or proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    proc.send_signal(sig)
+    try:
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()  # no-op once it has exited
+    return proc.returncode, out, err
+
+
 def _check_stopped_batch(tmp_path: Path, started: Path, err: str, reason: str) -> None:
     assert _started(started) == ["experiment 1"], err
     assert f"{reason}: 2 experiment(s) not run" in err
@@ -94,24 +120,8 @@ def _check_stopped_batch(tmp_path: Path, started: Path, err: str, reason: str) -
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_during_a_batch_starts_no_further_experiment(tmp_path, sig) -> None:
     batch, started = _batch(tmp_path, pause=600)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "chaosrun", "run", str(batch), "--reports-dir", "reports"],
-        env=_env(tmp_path),
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    for _ in range(600):  # poll; the bound only keeps a broken run from hanging
-        if _started(started) or proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    proc.send_signal(sig)
-    try:
-        out, err = proc.communicate(timeout=120)
-    finally:
-        proc.kill()  # no-op once it has exited
-    assert proc.returncode == 3, err
+    code, out, err = signalled(tmp_path, batch, lambda: bool(_started(started)), sig)
+    assert code == 3, err
     _check_stopped_batch(tmp_path, started, err, f"interrupted by {sig.name}")
     assert "aborted" in out and out.count("not run") == 2  # the summary table
 

@@ -1,8 +1,9 @@
 """A batch of experiments stopped by SIGINT/SIGTERM: no further experiment starts.
 
-While an experiment runs, the engine's own handlers stop and restore it (and record
-``StopReason.SIGNAL``). Between experiments -- writing outputs, starting the next runner --
-:class:`BatchInterrupt` catches the signal, so a cancelled CI job never injects a new fault.
+While an experiment runs, the engine's own handlers stop and restore it and record the signal
+(``Runner.signal_received``), also one that lands during its restore and rollbacks. Between
+experiments -- writing outputs, starting the next runner -- :class:`BatchInterrupt` catches the
+signal, so a cancelled CI job never injects a new fault.
 The experiments left are reported as not run, also in the combined Markdown and JUnit files.
 """
 

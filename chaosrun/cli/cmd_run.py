@@ -26,6 +26,7 @@ from chaosrun.cli.collector import paused_collector
 from chaosrun.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from chaosrun.engine.scrub import Scrubber
     from chaosrun.experiment.loader import LoadedExperiment
 
 log = logging.getLogger(__name__)
@@ -252,7 +253,7 @@ class Outcome:
     duration: float
     expected: str | None = None
     journal: Any = None
-    #: the run was stopped by SIGINT/SIGTERM (the engine's stop message): the batch stops too
+    #: SIGINT/SIGTERM arrived during the run, restore and rollbacks included: the batch stops
     interrupted: str | None = None
     #: a journal or report asked for could not be written
     output_failed: bool = False
@@ -281,13 +282,24 @@ def _restore_summary(journal: Any) -> str:
     return f"all {len(targets)} restored"
 
 
+def _scrubber(runner: Any) -> Scrubber:
+    """The run's scrubber (it knows the run's secrets); an empty one before the runner exists."""
+    from chaosrun.engine.scrub import Scrubber
+
+    return runner.scrubber if runner is not None else Scrubber()
+
+
 def _unexpected(path: Path, runner: Any, exc: Exception) -> Outcome:
     """An exception escaped the runner. Before the experiment's first phase nothing has changed
     (chaoslib's validation raising ValueError, say): invalid input. After it, the runner has
     restored (its restore never raises) but left no journal: an error, or restore incomplete."""
-    log.info("%s: unexpected error", path, exc_info=exc)
+    from chaosrun.engine.scrub import scrubbed_logs
+
+    scrub = _scrubber(runner)
+    with scrubbed_logs(scrub, (log.name,)):  # the traceback can quote secrets too
+        log.info("%s: unexpected error", path, exc_info=exc)
     events = runner.state.events if runner is not None else []
-    detail = f"{type(exc).__name__}: {exc}"
+    detail = scrub.text(f"{type(exc).__name__}: {exc}")
     if not any(event.kind == "phase" for event in events):
         print(
             f"error: {path}: invalid experiment, it could not be prepared ({detail}); nothing "
@@ -327,7 +339,6 @@ def run_one(
     """Run one experiment already validated by :func:`validate_all`."""
     from chaosrun.aws.clients import AwsClients, AwsSettings
     from chaosrun.engine import Runner, RunOptions
-    from chaosrun.engine.state import StopReason
 
     started = time.monotonic()
     config_vars, secret_vars = variables
@@ -358,7 +369,7 @@ def run_one(
             interrupt.abort = runner.abort
         journal = runner.run()
     except InvalidInput as exc:
-        print(f"error: {path}: {exc}", file=sys.stderr)
+        print(f"error: {path}: {_scrubber(runner).text(str(exc))}", file=sys.stderr)
         return Outcome(str(path), EXIT_INVALID, "invalid", "nothing changed", 0.0)
     except Exception as exc:
         return _unexpected(path, runner, exc)
@@ -374,7 +385,6 @@ def run_one(
     verdict = journal.chaosrun.verdict
     print(f"{path}: {verdict.value} — {journal.chaosrun.reason}", file=sys.stderr)
     dry = journal.chaosrun.dry_run  # nothing was tested: no verdict to compare
-    stop = runner.state
     return Outcome(
         str(path),
         exit_code,
@@ -383,7 +393,7 @@ def run_one(
         time.monotonic() - started,
         expected=settings.expect.value if settings.expect and not dry else None,
         journal=journal,
-        interrupted=stop.stop_message if stop.stop_reason is StopReason.SIGNAL else None,
+        interrupted=runner.signal_received,
         output_failed=not written,
     )
 
@@ -483,7 +493,7 @@ def handle(args: argparse.Namespace) -> int:
         code = _expectation_code(ran)
     else:
         code = max((o.exit_code for o in ran), default=EXIT_ERROR)
-    if len(ran) < len(outcomes) or not written:
+    if interrupt.reason is not None or len(ran) < len(outcomes) or not written:
         code = max(code, EXIT_ERROR)  # 4 (something impaired) stays 4
     return code
 

@@ -21,9 +21,6 @@ from chaosrun.engine.state import RunState
 
 log = logging.getLogger(__name__)
 
-#: longest text of a value quoted in the journal's notes
-NOTE_CHARS = 200
-
 
 def dynamic_keys(configuration: dict[str, Any]) -> list[str]:
     return [
@@ -52,10 +49,10 @@ def evaluate_dynamic(
     for key in keys:
         probe = str(configuration[key].get("name") or key)
         if key in loaded:
-            text = repr(loaded[key])
-            if len(text) > NOTE_CHARS:
-                text = text[:NOTE_CHARS] + "..."
-            state.note(f"configuration {key!r} set by probe {probe!r}: {text}")
+            # the key and where it came from, never the value: dynamic values are often tokens,
+            # and nothing declares them secret, so the scrubber would not mask them
+            provider = (configuration[key].get("provider") or {}).get("type", "?")
+            state.note(f"configuration {key!r} set by probe {probe!r} ({provider} provider)")
             continue
         message = (
             f"dynamic configuration {key!r}: probe {probe!r} failed, so ${{{key}}} stays "

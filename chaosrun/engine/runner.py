@@ -117,12 +117,24 @@ class Runner:
             raise RuntimeError("a Runner runs once; create a new one")
         self._started = True
         with scrubbed_logs(self.scrubber):  # activity output and errors reach the logs too
-            return self._run()
+            try:
+                return self._run()
+            except Exception as exc:
+                # what escapes (invalid input, an unexpected error) is printed by the caller:
+                # values substituted from secrets must not reach its stderr
+                exc.args = self.scrubber(exc.args)
+                raise
+
+    @property
+    def signal_received(self) -> str | None:
+        """``interrupted by SIGTERM`` when a signal arrived during the run, also during restore
+        and rollbacks (whatever else stopped the run): a batch starts no further experiment."""
+        return self.state.signal_received
 
     def _run(self) -> Journal:
         executor = self._prepare()  # InvalidInput escapes here: nothing has changed
         guard = SignalGuard(
-            lambda name: self._stop(StopReason.SIGNAL, f"interrupted by {name}"),
+            lambda name: self._on_signal(name, guard.restoring),
             enabled=self.options.handle_signals,
         )
         set_active_context(self.ctx)
@@ -136,11 +148,23 @@ class Runner:
                 finally:
                     guard.restoring = True
                     self._finish(executor)
+            if guard.received:  # its handler thread may not have run yet: the verdict needs it
+                self._on_signal(guard.received[0], restoring=True)
         finally:
             set_active_context(None)
         journal = build_journal(self.experiment, self.ctx, self.state, self.options, self.scrubber)
         self.alerts.finish(journal)
         return journal
+
+    def _on_signal(self, name: str, restoring: bool) -> None:
+        """The first SIGINT/SIGTERM: stops the run, or, once restore has begun, only marks it
+        interrupted (restore and rollbacks are never cut short). An interrupted run is not
+        ``held``: unless it deviated or left something impaired, its verdict is ``aborted``."""
+        message = f"interrupted by {name}"
+        if restoring:
+            message += " during restore and rollbacks (they completed)"
+        if self.state.set_signal(message):
+            self._stop(StopReason.SIGNAL, message)
 
     def _prepare(self) -> ActivityExecutor:
         experiment = self.experiment
@@ -335,6 +359,7 @@ class Runner:
 
     def _record_exception(self, exc: BaseException) -> None:
         if isinstance(exc, KeyboardInterrupt):
+            self.state.set_signal("interrupted (KeyboardInterrupt)")
             self._stop(StopReason.SIGNAL, "interrupted (KeyboardInterrupt)")
             return
         if isinstance(exc, ChaosrunError):

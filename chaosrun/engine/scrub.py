@@ -77,8 +77,9 @@ class Scrubber:
         return data
 
 
-#: loggers whose records can carry activity arguments, outputs or error texts: chaoslib's (it logs
-#: provider arguments and results at debug) and the engine's own
+#: loggers whose records can carry activity arguments, outputs or error texts while a run goes:
+#: chaoslib's (it logs provider arguments and results at debug), the engine's, the faults' runtime
+#: and the alert sinks' (they quote run messages)
 SCRUBBED_LOGGERS = (
     "chaostoolkit",
     "chaosrun.engine.runner",
@@ -87,6 +88,10 @@ SCRUBBED_LOGGERS = (
     "chaosrun.engine.process_provider",
     "chaosrun.engine.restore",
     "chaosrun.engine.dynamic",
+    "chaosrun.engine.alerting",
+    "chaosrun.faults.runtime",
+    "chaosrun.alerts.dispatch",
+    "chaosrun.alerts.sinks",
 )
 
 

@@ -1,6 +1,7 @@
 """SIGINT/SIGTERM handling: the first signal stops the run (restore still runs); later signals
-only say that restore is under way. Installed only in the main thread; elsewhere the caller uses
-``Runner.abort()``.
+only say that restore is under way. The first one is reported to the run also when it lands
+during restore and rollbacks, so that a batch never starts another experiment after it.
+Installed only in the main thread; elsewhere the caller uses ``Runner.abort()``.
 """
 
 from __future__ import annotations
@@ -51,10 +52,15 @@ class SignalGuard:
         name = signal.Signals(signum).name
         first = not self.received
         self.received.append(name)
-        if self.restoring or not first:
+        if not first:
             print(RESTORING_MESSAGE, file=sys.stderr, flush=True)
             return
-        print(f"chaosrun: {name} received, stopping and restoring...", file=sys.stderr, flush=True)
+        what = (
+            "received while restoring: restore and rollbacks complete first, then the run stops"
+            if self.restoring
+            else "received, stopping and restoring..."
+        )
+        print(f"chaosrun: {name} {what}", file=sys.stderr, flush=True)
         # never take locks inside a signal handler: the interrupted main thread may hold them
         threading.Thread(
             target=self.on_signal, args=(name,), name="chaosrun-signal", daemon=True

@@ -43,6 +43,9 @@ class RunState:
     deviated_at: datetime | None = None
     stop_reason: StopReason | None = None
     stop_message: str = ""
+    #: the first SIGINT/SIGTERM received, even when the run had already stopped for another
+    #: reason or was restoring (then ``stop_reason`` keeps that reason)
+    signal_received: str | None = None
     method_skipped: bool = False
     restore_problems: list[str] = field(default_factory=list)
     rollback_failures: list[str] = field(default_factory=list)
@@ -78,6 +81,14 @@ class RunState:
             self.stop_message = message
         if reason is not StopReason.DEVIATION:  # add_check already recorded the deviation
             self.event("abort", message)
+        return True
+
+    def set_signal(self, message: str) -> bool:
+        """Record the first signal received; returns whether this one was the first."""
+        with self._lock:
+            if self.signal_received is not None:
+                return False
+            self.signal_received = message
         return True
 
     def add_check(self, check: SteadyStateCheck) -> None:
