@@ -1,7 +1,8 @@
-"""Restore after an injection that stopped part-way (a write failed half-way, or kill -9 in the
-middle): the ledger entry never reached ``applied``, and a state made only of snapshot and
-planned parts is the run's own change, so the snapshot goes back. Anything else is still drift,
-and an entry that did reach ``applied`` is judged strictly, as before."""
+"""Restore after a multi-call write that stopped part-way: an injection that never reached
+``applied`` (a call failed, or kill -9 in the middle), or a restore that failed: a state made
+only of snapshot and planned parts is the run's own change, so the snapshot goes back. Anything
+else is still drift, and an entry that did reach ``applied`` and whose restores never failed is
+judged strictly, as before."""
 
 from __future__ import annotations
 
@@ -63,6 +64,12 @@ def _policy_arns(iam) -> list[str]:
     return sorted(p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"])
 
 
+def _assert_restored_and_unlocked(iam, result) -> None:
+    assert result.status is RestoreStatus.RESTORED
+    assert _attached(iam) == ["p1", "p2"]
+    assert LOCK_TAG not in {t["Key"] for t in iam.list_role_tags(RoleName="app")["Tags"]}
+
+
 def _restore(ctx):
     """Restore through fresh clients: the failing hook was for the injection only."""
     return restore_run(ctx.ledger, AwsClients(), ctx.run_id)
@@ -109,9 +116,7 @@ def test_half_detached_policies_are_restored(iam, tmp_path) -> None:
 
     [(entry, result)] = _restore(ctx)
     assert not entry.applied
-    assert result.status is RestoreStatus.RESTORED
-    assert _attached(iam) == ["p1", "p2"]
-    assert LOCK_TAG not in {t["Key"] for t in iam.list_role_tags(RoleName="app")["Tags"]}
+    _assert_restored_and_unlocked(iam, result)
 
 
 def test_half_deleted_inline_policies_are_restored_but_an_edit_is_drift(iam, tmp_path) -> None:
@@ -142,6 +147,41 @@ def test_a_mix_after_a_finished_injection_is_still_drift(iam, tmp_path) -> None:
     [(entry, result)] = _restore(ctx)
     assert entry.applied and result.status is RestoreStatus.DRIFT
     assert _attached(iam) == ["p1"]  # left as found
+
+
+def _restore_failing(ctx, operation: str, nth: int):
+    """A restore whose ``nth`` call of ``operation`` is throttled."""
+    clients = AwsClients()
+    _fail_call(clients, "iam", operation, nth)
+    return restore_run(ctx.ledger, clients, ctx.run_id)
+
+
+def test_a_restore_that_stopped_half_way_is_finished_by_the_retry(iam, tmp_path) -> None:
+    ctx = fault_context(tmp_path)
+    apply_fault(ctx, REMOVE, {"names": ["app"], "detach_policies": _policy_arns(iam)})
+    [(entry, result)] = _restore_failing(ctx, "AttachRolePolicy", 2)
+    assert entry.applied and result.status is RestoreStatus.FAILED
+    assert _attached(iam) == ["p1"]  # a mix made by our own restore
+
+    [(_, result)] = _restore(ctx)  # chaosrun rollback
+    _assert_restored_and_unlocked(iam, result)
+
+
+def test_after_a_half_restore_an_edit_is_drift_until_it_is_put_back(iam, tmp_path) -> None:
+    names = ["inline-p1", "inline-p2"]
+    ctx = fault_context(tmp_path)
+    apply_fault(ctx, REMOVE, {"names": ["app"], "remove_inline_policies": names})
+    [(_, result)] = _restore_failing(ctx, "PutRolePolicy", 2)
+    assert result.status is RestoreStatus.FAILED
+    edited = {**DOC, "Statement": [{**DOC["Statement"][0], "Action": "s3:GetObject"}]}
+    iam.put_role_policy(RoleName="app", PolicyName="inline-p2", PolicyDocument=json.dumps(edited))
+
+    [(_, result)] = _restore(ctx)
+    assert result.status is RestoreStatus.DRIFT  # inline-p2 is neither snapshot nor planned
+    iam.delete_role_policy(RoleName="app", PolicyName="inline-p2")
+    [(_, result)] = _restore(ctx)  # the mix our failed restore left: still ours after the drift
+    assert result.status is RestoreStatus.RESTORED
+    assert sorted(iam.list_role_policies(RoleName="app")["PolicyNames"]) == names
 
 
 @pytest.fixture

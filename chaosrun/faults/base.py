@@ -12,9 +12,10 @@ From these the base class derives the contract the engine uses: ``snapshot()``, 
 and ``restore(snapshot)``. Restore compares the current state with what was applied: if it still
 matches, the snapshot is written back; if it already equals the snapshot, nothing is done; if it
 is anything else somebody changed it meanwhile, and restore reports drift instead of clobbering.
-One exception: when the injection never finished (its write failed part-way, or the process was
-killed in the middle), a state made only of snapshot and applied parts is the run's own
-half-made change, and the snapshot is written back.
+One exception, for faults that write in several calls (``partial_writes``): when the injection
+never finished (a call failed, or the process was killed in the middle) or an earlier restore
+failed, a state made only of snapshot and applied parts is the run's own half-made change, and
+the snapshot is written back.
 """
 
 from __future__ import annotations
@@ -162,6 +163,10 @@ class Fault(ABC, Generic[P, S]):
     permissions: ClassVar[tuple[str, ...]]
     #: e.g. "lambda:function"
     resource_kind: ClassVar[str]
+    #: set True only when inject/restore write the state in several API calls, so a crash or
+    #: failure can leave a mix of before and after; a one-call write leaves one or the other,
+    #: so for it a mix is somebody else's change (drift)
+    partial_writes: ClassVar[bool] = False
 
     def __init__(self, params: P, clients: AwsClients) -> None:
         self.params = params
@@ -205,8 +210,9 @@ class Fault(ABC, Generic[P, S]):
     ) -> RestoreResult:
         """Write ``snapshot`` back unless someone else changed the target since.
 
-        ``unfinished``: the injection may have stopped part-way (its ledger entry never reached
-        ``applied``), so a mix of snapshot and applied parts is ours too, not drift.
+        ``unfinished``: our own write may have stopped part-way (the injection never reached
+        ``applied``, or an earlier restore failed), so for a ``partial_writes`` fault a mix of
+        snapshot and applied parts is ours too, not drift.
         """
         try:
             now = self.read(target)
@@ -214,7 +220,8 @@ class Fault(ABC, Generic[P, S]):
             return RestoreResult(status=RestoreStatus.GONE, detail=str(gone) or "deleted")
         if self.same(now, snapshot):
             return RestoreResult(status=RestoreStatus.ALREADY)
-        ours = self.same(now, applied) or (unfinished and self.partly(now, snapshot, applied))
+        half_made = unfinished and self.partial_writes and self.partly(now, snapshot, applied)
+        ours = self.same(now, applied) or half_made
         if not ours:
             return RestoreResult(
                 status=RestoreStatus.DRIFT,

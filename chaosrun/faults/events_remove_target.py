@@ -57,6 +57,9 @@ class RemoveTarget(Fault[RemoveTargetParams, RuleTargets]):
     params_model = RemoveTargetParams
     state_model = RuleTargets
     resource_kind = RULE_KIND
+    # RemoveTargets/PutTargets in batches, and each call can fail for some targets only
+    # (FailedEntries)
+    partial_writes = True
     permissions = (
         *RULE_PERMISSIONS,
         "events:ListTargetsByRule",

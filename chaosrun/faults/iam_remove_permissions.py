@@ -112,6 +112,9 @@ class RemovePermissions(Fault[RemovePermissionsParams, RolePolicies]):
     params_model = RemovePermissionsParams
     state_model = RolePolicies
     resource_kind = ROLE_KIND
+    # one AttachRolePolicy/DetachRolePolicy per managed policy, one PutRolePolicy/DeleteRolePolicy
+    # per inline policy
+    partial_writes = True
     permissions = (
         "iam:ListRoles",
         "iam:GetRole",

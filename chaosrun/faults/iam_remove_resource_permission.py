@@ -135,6 +135,8 @@ class RemoveResourcePermission(Fault[RemoveResourcePermissionParams, ResourcePol
     params_model = RemoveResourcePermissionParams
     state_model = ResourcePolicy
     resource_kind = FUNCTION_KIND
+    # one RemovePermission/AddPermission per statement
+    partial_writes = True
     permissions = (
         "lambda:GetPolicy",
         "lambda:AddPermission",

@@ -130,6 +130,8 @@ class InjectFailure(Fault[InjectFailureParams, FailureInjection]):
     params_model = InjectFailureParams
     state_model = FailureInjection
     resource_kind = FUNCTION_KIND
+    # UpdateFunctionConfiguration (layer, variables), then PutParameter/DeleteParameter
+    partial_writes = True
     permissions = (
         "ssm:GetParameter",
         "ssm:PutParameter",

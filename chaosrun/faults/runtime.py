@@ -272,11 +272,17 @@ def restore_entry(clients: AwsClients, entry: LedgerEntry) -> RestoreResult:
             intent.target,
             fault.load_state(intent.before),
             fault.load_state(intent.after),
-            unfinished=not entry.applied,
+            unfinished=not entry.applied or _restore_failed(entry),
         )
     except Exception as exc:  # restore must report, never raise: other entries still need it
         log.error("restore of %s failed: %s", intent.target, exc)
         return RestoreResult(status=RestoreStatus.FAILED, detail=f"{type(exc).__name__}: {exc}")
+
+
+def _restore_failed(entry: LedgerEntry) -> bool:
+    """Whether a restore of ``entry`` failed: it may have stopped between two of its calls, and
+    the mix it left stays ours even after a later attempt reported drift over it."""
+    return any(r.result.status is RestoreStatus.FAILED for r in entry.results)
 
 
 def restore_run(
