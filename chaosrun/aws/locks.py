@@ -172,9 +172,15 @@ class TagLocks:
             raise failed[0][1]
         return values
 
-    def _read(self, targets: Iterable[Target]) -> tuple[dict[str, str], list[Failure]]:
+    def _read(
+        self, targets: Iterable[Target], confirm_absent: bool = False
+    ) -> tuple[dict[str, str], list[Failure]]:
         """Lock tag values of ``targets`` (ARN -> value), and the targets whose tags could not
-        be read, with the cause. One ``GetResources`` per kind and region where it applies."""
+        be read, with the cause. One ``GetResources`` per kind and region where it applies.
+
+        ``confirm_absent``: a target the tagging API does not list as locked is read again from
+        the resource itself. The API answers from its own index, which may not show a tag set
+        moments ago yet; a release must not take that for "no lock"."""
         batched, single = self._split(targets)
         values: dict[str, str] = {}
         for (kind, region), group in batched.items():
@@ -187,6 +193,8 @@ class TagLocks:
                 single.extend(group)
                 continue
             values.update({t.arn: locked[t.arn] for t in group if t.arn in locked})
+            if confirm_absent:
+                single.extend(t for t in group if t.arn not in locked)
         failed: list[Failure] = []
         for t in single:
             adapter = ADAPTERS[t.kind]
@@ -228,7 +236,7 @@ class TagLocks:
         if not targets:
             return
         try:
-            values, failed = self._read(targets)
+            values, failed = self._read(targets, confirm_absent=True)
         except Exception as exc:  # before any answer (e.g. no client for a region): none read
             values, failed = {}, [(t, exc) for t in targets]
         unread = {t.arn for t, _ in failed}
