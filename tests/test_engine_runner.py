@@ -407,3 +407,39 @@ def test_run_experiment_reads_chaosrun_block(lam, ledger) -> None:
         experiment, clients=AwsClients(), ledger=ledger, options=RunOptions(handle_signals=False)
     )
     assert journal.chaosrun.dry_run and _reserved(lam) is None
+
+
+def test_a_fault_call_outliving_the_grace_is_left_for_rollback(lam, ledger, monkeypatch) -> None:
+    """Restoring while the fault's write is still in flight would let that write land after the
+    restore, leaving the function throttled with a settled ledger. The engine leaves such targets
+    pending (verdict restore_incomplete) for `chaosrun rollback` once the write has landed."""
+    from chaosrun.faults.lambda_throttle import Throttle
+    from chaosrun.faults.runtime import restore_run
+
+    real_write = Throttle.write
+    landed = threading.Event()
+
+    def slow_write(self, target, state, snapshot):  # type: ignore[no-untyped-def]
+        if state.reserved_concurrency == 0:  # the injection, not a restore
+            STARTED.set()
+            RELEASE.wait(30)
+        real_write(self, target, state, snapshot)
+        landed.set()
+
+    monkeypatch.setattr(Throttle, "write", slow_write)
+    runner = Runner(
+        _experiment(method=[throttle()]),
+        _settings(),
+        clients=AwsClients(),
+        ledger=ledger,
+        options=RunOptions(handle_signals=False, fault_grace=0.3),
+    )
+    # stop the run while the injection's write is in flight
+    threading.Thread(target=lambda: STARTED.wait(10) and runner.abort("test"), daemon=True).start()
+    journal = runner.run()
+    assert journal.verdict is Verdict.RESTORE_INCOMPLETE and journal.chaosrun.exit_code == 4
+    assert any(f"chaosrun rollback --run {runner.run_id}" in e for e in journal.chaosrun.errors)
+    RELEASE.set()  # the abandoned write lands only now
+    assert landed.wait(10) and _reserved(lam) == 0
+    [(_, result)] = restore_run(ledger, AwsClients(), runner.run_id)  # chaosrun rollback
+    assert result.ok and _reserved(lam) is None

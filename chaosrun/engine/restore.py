@@ -18,11 +18,12 @@ def _targets_by_entry(ctx: FaultContext) -> dict[str, TargetRecord]:
         return {t.entry_id: t for record in ctx.records for t in record.targets}
 
 
-def restore_faults(ctx: FaultContext, state: RunState) -> None:
+def restore_faults(ctx: FaultContext, state: RunState, skip_unfinished: bool = False) -> None:
     """Restore all unsettled ledger entries of the run; record results on the fault records.
 
     Anything not restored exactly (drift, failure, entries still pending) goes to
     ``state.restore_problems`` and makes the verdict ``restore_incomplete``.
+    ``skip_unfinished``: see :func:`chaosrun.faults.runtime.restore_run`.
     """
     if ctx.dry_run or not ctx.ledger.path(ctx.run_id).exists():
         return
@@ -43,7 +44,13 @@ def restore_faults(ctx: FaultContext, state: RunState) -> None:
 
     state.event("phase", "restore")
     try:
-        restore_run(ctx.ledger, ctx.clients, ctx.run_id, on_result=on_result)
+        restore_run(
+            ctx.ledger,
+            ctx.clients,
+            ctx.run_id,
+            on_result=on_result,
+            skip_unfinished=skip_unfinished,
+        )
         pending = ctx.ledger.load(ctx.run_id).pending
     except Exception as exc:
         log.exception("restore failed")

@@ -376,11 +376,14 @@ class Runner:
         """Restore every fault of this run, then the declared rollbacks. Never raises."""
         self.stop.set()  # nothing of the method may still change targets
         try:
-            if not executor.wait_for_faults(self.options.fault_grace):
+            settled = executor.wait_for_faults(self.options.fault_grace)
+            if not settled:
                 self.state.error(
-                    "a fault call was still running after the grace period; restoring anyway"
+                    f"a fault call was still running after {self.options.fault_grace:g} s: its "
+                    "targets were not restored (a write landing later would undo the restore); "
+                    f"once this process has exited, run `chaosrun rollback --run {self.run_id}`"
                 )
-            restore_faults(self.ctx, self.state)
+            restore_faults(self.ctx, self.state, skip_unfinished=not settled)
         except Exception as exc:
             self.state.restore_problems.append(f"restore phase failed: {exc}")
             self.state.error(f"restore phase failed: {type(exc).__name__}: {exc}")

@@ -292,15 +292,24 @@ def restore_run(
     *,
     concurrency: int = 16,
     on_result: Callable[[LedgerEntry, RestoreResult], None] | None = None,
+    skip_unfinished: bool = False,
 ) -> list[tuple[LedgerEntry, RestoreResult]]:
     """Restore every unsettled entry of ``run_id``, last change first.
 
     Groups (one per fault activity) are restored in reverse order, one after the other, so a
     resource changed by two activities gets its states back in the right order; the targets of one
     group are restored in parallel.
+
+    ``skip_unfinished``: leave pending every target with an entry whose write may still be in
+    flight (no ``applied`` record) -- all of that target's entries, so their order holds. The
+    engine asks for this when a fault call outlived its grace period: a restore now could be
+    overwritten by that write landing later; ``chaosrun rollback`` restores them afterwards.
     """
     run = ledger.load(run_id)
     pending = sorted(run.pending, key=lambda e: e.intent.seq, reverse=True)
+    if skip_unfinished:
+        busy = {e.intent.target.arn for e in pending if not e.applied}
+        pending = [e for e in pending if e.intent.target.arn not in busy]
     results: list[tuple[LedgerEntry, RestoreResult]] = []
     locks = TagLocks(clients, run_id, concurrency)
     left = Counter(e.intent.target.arn for e in pending)
