@@ -203,6 +203,32 @@ def test_dry_run_prints_changes_and_permissions(server, tmp_path, capsys, monkey
     assert json.loads((tmp_path / "journal.json").read_text())["chaosrun"]["dry_run"]
 
 
+def test_dry_run_lists_the_permissions_of_the_probes_too(server, tmp_path, capsys, monkeypatch):
+    """A dry run runs no probe, but the real run will: their permissions are listed as well."""
+    _endpoint, _lam = server
+    monkeypatch.chdir(tmp_path)
+    exp = experiment()
+    exp["steady-state-hypothesis"] = {
+        "title": "no alarm",
+        "probes": [
+            {
+                "type": "probe",
+                "name": "alarms",
+                "tolerance": {"type": "jsonpath", "path": "$.state", "expect": "OK"},
+                "provider": {
+                    "type": "python",
+                    "module": "chaosrun.probes.cloudwatch",
+                    "func": "alarm_state",
+                    "arguments": {"alarm_names": ["orders-errors"]},
+                },
+            }
+        ],
+    }
+    assert main(["run", str(write(tmp_path / "exp.yaml", exp)), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "  cloudwatch:DescribeAlarms" in out and "  lambda:PutFunctionConcurrency" in out
+
+
 @pytest.mark.sandbox
 def test_sandbox_flag_runs_against_a_fresh_sandbox(tmp_path, capsys, monkeypatch) -> None:
     """--sandbox starts the sandbox, points AWS settings at it, and stops it afterwards."""

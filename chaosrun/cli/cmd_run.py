@@ -210,7 +210,7 @@ def write_outputs(journal: Any, args: argparse.Namespace, stem: str, several: bo
 
 
 def print_dry_run(journal: Any) -> None:
-    permissions: set[str] = set()
+    permissions = probe_permissions(journal.experiment)
     print(f"dry run of {journal.title!r}: nothing was changed")
     for record in journal.chaosrun.faults:
         permissions.update(record.permissions)
@@ -227,6 +227,20 @@ def print_dry_run(journal: Any) -> None:
         print("IAM permissions needed:")
         for permission in sorted(permissions | {"sts:GetCallerIdentity"}):
             print(f"  {permission}")
+
+
+def probe_permissions(experiment: dict[str, Any]) -> set[str]:
+    """IAM permissions of the chaosrun probes an experiment names (hypothesis, method,
+    rollbacks): a dry run runs none of them, but the real run will."""
+    from chaosrun.experiment.validate import iter_activities, python_providers
+    from chaosrun.plugins import PROBES
+
+    needed: set[str] = set()
+    for _, _, module, func in python_providers(iter_activities(experiment)):
+        probe = PROBES.find(f"{module}.{func}")
+        if probe is not None:
+            needed.update(probe.permissions)
+    return needed
 
 
 def _print_seed(record: Any) -> None:
