@@ -33,6 +33,7 @@ from typing import Any
 
 from chaosrun.faults.providers import IN_FLIGHT
 from chaosrun.faults.runtime import (
+    FAULT_GRACE_S,
     FaultContext,
     active_context,
     current_context,
@@ -49,8 +50,8 @@ _declared = threading.Event()
 _guarded: set[str] = set()
 #: standalone runs the exit hook restores (run id -> context)
 _exit_restores: dict[str, FaultContext] = {}
-#: seconds to wait at exit for fault calls in flight (the engine's default ``fault_grace``)
-EXIT_GRACE = 60.0
+#: seconds to wait at exit for fault calls in flight
+EXIT_GRACE = FAULT_GRACE_S
 
 
 def _restore(configuration: dict[str, Any] | None) -> list[dict[str, Any]]:

@@ -6,6 +6,8 @@ branches to exit codes. Messages say what went wrong *and* what to do next.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ChaosrunError(Exception):
     """Base of every error chaosrun raises deliberately."""
@@ -46,7 +48,13 @@ class UnknownPlugin(InvalidInput):
 
 
 class InvalidParameters(InvalidInput):
-    """A fault's or probe's arguments do not match its parameter model."""
+    """A fault's or probe's arguments do not match its parameter model.
+
+    ``errors``: pydantic's errors, one per field, when the model raised them (to locate each)."""
+
+    def __init__(self, message: str, errors: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
 
 
 class SafetyViolation(ChaosrunError):

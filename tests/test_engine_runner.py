@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 import pytest
+from engine_support import action, probe
 from lambda_fixtures import REGION, execution_role, make_function
 from moto import mock_aws
 
@@ -75,14 +76,6 @@ BARRIERS: dict[str, threading.Barrier] = {}
 
 def py(func: str, **arguments: Any) -> dict[str, Any]:
     return {"type": "python", "module": HERE, "func": func, "arguments": arguments}
-
-
-def action(name: str, provider: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"type": "action", "name": name, "provider": provider, **extra}
-
-
-def probe(name: str, provider: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"type": "probe", "name": name, "provider": provider, **extra}
 
 
 def throttle(name: str = "orders", **extra: Any) -> dict[str, Any]:

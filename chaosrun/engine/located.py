@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from chaosrun.errors import InvalidParameters, ValidationIssue
 from chaosrun.experiment.source import FieldPath, LineMap, Location, format_path
@@ -26,20 +26,16 @@ class ArgumentsInvalid(InvalidParameters):
     """A plugin's arguments, as substituted, fail its parameter model."""
 
     def __init__(
-        self, message: str, owner: str, model: type[BaseModel], arguments: dict[str, Any]
+        self,
+        cause: InvalidParameters,
+        owner: str,
+        model: type[BaseModel],
+        arguments: dict[str, Any],
     ) -> None:
-        super().__init__(message)
+        super().__init__(str(cause), cause.errors)
         self.owner = owner
         self.model = model
         self.arguments = arguments
-
-    def errors(self) -> list[Any]:
-        """pydantic's errors, one per field (validated again: only wanted to locate them)."""
-        try:
-            self.model.model_validate(self.arguments)
-        except ValidationError as exc:
-            return list(exc.errors())
-        return []
 
 
 class _Lines(LineMap):
@@ -71,7 +67,7 @@ class Problems:
     def arguments(self, path: FieldPath, name: str | None, exc: ArgumentsInvalid) -> None:
         """Invalid plugin arguments of the activity at ``path``: one problem per argument, at
         the argument's line, when the lines are known."""
-        errors = exc.errors() if self._locate is not None else []
+        errors = exc.errors if self._locate is not None else []
         if self._locate is None or not errors:
             self.add(path, name, str(exc))
             return

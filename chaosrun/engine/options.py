@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from chaosrun.faults.runtime import FAULT_GRACE_S
+
 if TYPE_CHECKING:
     from chaosrun.alerts.config import AlertSettings
 
@@ -33,6 +35,6 @@ class RunOptions:
     #: install SIGINT/SIGTERM handlers (only effective in the main thread)
     handle_signals: bool = True
     #: seconds to wait for in-flight fault calls to return before restoring after an abort
-    fault_grace: float = 60.0
+    fault_grace: float = FAULT_GRACE_S
     #: alert sinks from a settings file (``--alerts``), added to the experiment's own
     alert_settings: AlertSettings | None = None

@@ -109,7 +109,7 @@ def _params(model: type[Params], owner: str, arguments: dict[str, Any]) -> Param
     try:
         return parse_params(model, owner, arguments)
     except InvalidParameters as exc:
-        raise ArgumentsInvalid(str(exc), owner, model, arguments) from None
+        raise ArgumentsInvalid(exc, owner, model, arguments) from None
 
 
 def _check_plugin(

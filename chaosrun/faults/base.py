@@ -65,7 +65,7 @@ def parse_params(model: type[Params], owner: str, arguments: dict[str, Any]) -> 
             f"{'.'.join(str(p) for p in err['loc']) or '(arguments)'}: {err['msg']}"
             for err in exc.errors()
         )
-        raise InvalidParameters(f"{owner}: {problems}") from None
+        raise InvalidParameters(f"{owner}: {problems}", list(exc.errors())) from None
 
 
 ONE_TARGET_SELECTOR = "give exactly one of names, arns or tags to select targets"

@@ -36,6 +36,10 @@ from chaosrun.plugins import FAULTS
 
 log = logging.getLogger(__name__)
 
+#: seconds a stopping run waits for fault calls in flight before restoring (the engine's
+#: ``RunOptions.fault_grace`` default, and the exit-time restore under plain ``chaos run``)
+FAULT_GRACE_S = 60.0
+
 
 def new_run_id() -> str:
     return now().strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
